@@ -1,0 +1,228 @@
+"""The ``genobench`` command: run, list, report, prepare.
+
+Mistakes of the user or of a plugin (any :class:`~genobench.errors.GenobenchError`) are printed
+as one ``Error:`` line with exit status 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .errors import GenobenchError
+
+console = Console(stderr=True, highlight=False)
+
+
+class _Command(click.Group):
+    """Turns genobench errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GenobenchError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: finished jobs are stored; rerun with --resume.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Command)
+@click.version_option(__version__, prog_name="genobench")
+def main():
+    """genobench: benchmark generators of synthetic genotype data."""
+
+
+def _load_specs(paths):
+    from .suites import load_spec
+
+    if not paths:
+        raise GenobenchError("no suite files given (for example: suites/quick_human.toml)")
+    specs = [load_spec(path) for path in paths]
+    names = [spec.name for spec in specs]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise GenobenchError(f"two suite files share the name {sorted(duplicated)[0]!r}")
+    return specs
+
+
+def _default_out(specs) -> Path:
+    if len(specs) == 1:
+        return Path("reports") / specs[0].name
+    import hashlib
+
+    digest = hashlib.sha1("|".join(sorted(s.name for s in specs)).encode()).hexdigest()[:8]
+    return Path("reports") / f"run-{len(specs)}-suites-{digest}"
+
+
+def _parse_options(values) -> dict:
+    """``--option vae.epochs=5`` pairs into {generator: {key: value}} (values parsed as TOML)."""
+    import tomllib
+
+    options: dict = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        generator, dot, name = key.partition(".")
+        if not sep or not dot or not generator or not name:
+            raise GenobenchError(f"--option {item!r}: expected GENERATOR.KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        options.setdefault(generator, {})[name] = value
+    return options
+
+
+@main.command()
+@click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-g", "--generator", "generators", multiple=True,
+              help="Generator to run (repeatable); default: the suite's list, else all.")
+@click.option("-m", "--metric", "metrics", multiple=True,
+              help="Metric to compute (repeatable); default: the suite's list, else all.")
+@click.option("--seeds", help="Comma-separated seeds, e.g. 1,2,3; default: the suite's.")
+@click.option("--profile", type=click.Choice(["quick", "standard", "paper"]),
+              help="Training budget for the models.")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Output folder; default reports/<suite>.")
+@click.option("--resume", is_flag=True, help="Skip jobs whose results already exist in --out.")
+@click.option("-j", "--jobs", default=1, show_default=True, help="Jobs run at once.")
+@click.option("--executor", type=click.Choice(["local", "inline", "dask"]), default="local",
+              show_default=True, help="local: a process per job; inline: this process; "
+                                      "dask: a local Dask cluster.")
+@click.option("--scheduler", help="Address of an existing Dask scheduler (implies dask).")
+@click.option("--time-limit", type=float, help="Seconds per job before it is stopped.")
+@click.option("--memory-limit", type=float, help="GB of memory per job before it is stopped.")
+@click.option("--option", "option_values", multiple=True, metavar="GENERATOR.KEY=VALUE",
+              help="Generator hyperparameter, e.g. vae.epochs=20 (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display; one line per job.")
+def run(suites, generators, metrics, seeds, profile, out, resume, jobs, executor, scheduler,
+        time_limit, memory_limit, option_values, quiet):
+    """Run generators on SUITES (TOML files; shell globs welcome) and render a leaderboard."""
+    from .benchmark import run_benchmark
+    from .executors import make_executor
+    from .progress import RunProgress
+
+    specs = _load_specs(suites)
+    try:
+        seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+    except ValueError:
+        raise GenobenchError(f"--seeds {seeds!r}: expected comma-separated integers") from None
+    out = out or _default_out(specs)
+    runner = make_executor(executor, jobs=jobs, scheduler=scheduler)
+    with RunProgress(console, quiet=quiet) as progress:
+        summary = run_benchmark(
+            specs, out, executor=runner, resume=resume, generators=list(generators) or None,
+            seeds=seed_list, profile=profile, metrics=list(metrics) or None,
+            time_limit=time_limit, memory_limit=memory_limit,
+            options=_parse_options(option_values),
+            on_result=progress.job_done, on_progress=progress.job_progress,
+            on_prepare=progress.preparing, title=None)
+        progress.set_total(len(summary.ran))
+    failed = [r for r in summary.records if r["status"] != "ok"]
+    if summary.skipped:
+        console.print(f"Skipped {len(summary.skipped)} finished job(s) (--resume).")
+    console.print(f"{len(summary.records)} job(s), {len(failed)} failed. Results: {out}/results/")
+    for fmt in ("html", "md"):
+        console.print(f"Leaderboard ({fmt}): {summary.leaderboard[fmt]}")
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def list_(as_json):
+    """List every generator, metric and suite source, with the distribution providing it."""
+    from .plugins import get_registry
+
+    registry = get_registry()
+    rows = {"generators": [], "metrics": [], "suite_sources": []}
+    for name, cls in sorted(registry.generators.items()):
+        rows["generators"].append(dict(
+            name=name, description=cls.description, conditional=cls.supports_phenotypes,
+            provider=str(registry.providers[("generator", name)])))
+    for name, metric in sorted(registry.metrics.items()):
+        rows["metrics"].append(dict(
+            name=name, family=metric.family, direction=metric.direction, ideal=metric.ideal,
+            description=metric.description, provider=str(registry.providers[("metric", name)])))
+    for name, source in sorted(registry.suite_sources.items()):
+        rows["suite_sources"].append(dict(
+            name=name, description=source.description,
+            provider=str(registry.providers[("suite source", name)])))
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    from rich.table import Table
+
+    out = Console(highlight=False, width=max(120, Console().width))
+    for title, key, columns in (
+        ("Generators", "generators", ("name", "conditional", "provider", "description")),
+        ("Metrics", "metrics", ("name", "family", "direction", "ideal", "provider")),
+        ("Suite sources", "suite_sources", ("name", "provider", "description")),
+    ):
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows[key]:
+            table.add_row(*(str(row[c]) for c in columns))
+        out.print(table)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Folder for the leaderboard; default: RESULTS itself.")
+@click.option("--title", help="Title of the leaderboard.")
+def report(results, out, title):
+    """Re-render the leaderboard from stored RESULTS (an output folder) without re-running."""
+    from .report import render_leaderboard
+    from .results import load_results
+
+    records = load_results(results)
+    target = out or (results if results.is_dir() else results.parent)
+    if target.name == "results" and out is None:
+        target = target.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise GenobenchError(f"{target}: cannot create output folder ({error.strerror})") from None
+    paths = render_leaderboard(records, target, title=title)
+    for fmt, path in paths.items():
+        console.print(f"Leaderboard ({fmt}): {path}")
+
+
+@main.command()
+@click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--refresh", is_flag=True, help="Rebuild even when cached.")
+@click.option("-j", "--jobs", default=1, show_default=True, help="Suites prepared at once.")
+def prepare(suites, refresh, jobs):
+    """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
+    from .suites import materialize
+
+    specs = _load_specs(suites)
+
+    def one(spec):
+        suite = materialize(spec, refresh=refresh)
+        return spec.name, suite.info
+
+    if jobs > 1 and len(specs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            outcomes = list(pool.map(one, specs))
+    else:
+        outcomes = [one(spec) for spec in specs]
+    for name, info in outcomes:
+        state = "cached" if info.get("cached") else f"built in {info.get('seconds', 0):.1f} s"
+        sizes = info.get("sizes", {})
+        console.print(f"{name}: {info['n_snps']} SNPs, train/validation/test "
+                      f"{sizes.get('train')}/{sizes.get('validation')}/{sizes.get('test')} "
+                      f"individuals ({state})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,139 @@
+"""The metric interface and the evaluation context metrics share.
+
+A metric compares real individuals (the test split) with synthetic ones on the same SNPs and
+returns one number, plus optional curves kept for plots. Expensive intermediates (allele
+frequencies, nearest-neighbour distances, LD-decay curves) are computed once per evaluation
+through :meth:`EvaluationContext.cached` and shared by every metric that needs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any, Callable
+
+from ..data import GenotypeData
+
+DIRECTIONS = ("higher", "lower", "target")
+
+
+@dataclasses.dataclass
+class MetricResult:
+    """One metric's outcome.
+
+    :ivar value: the score, or None when the metric does not apply (see ``note``).
+    :ivar note: why the value is missing, or a remark shown with it.
+    :ivar curves: plot data, a dict of name -> list of numbers (JSON-serialisable).
+    """
+
+    value: float | None
+    note: str | None = None
+    curves: dict = dataclasses.field(default_factory=dict)
+
+
+class Metric:
+    """Base class of metrics; subclasses set the attributes and implement :meth:`compute`.
+
+    :ivar name: unique registry name (``"allele_frequency_r"``).
+    :ivar family: ``"fidelity"``, ``"privacy"`` or ``"association"``.
+    :ivar direction: ``"higher"`` or ``"lower"`` is better, or ``"target"`` (closest to
+        :attr:`ideal` is better).
+    :ivar ideal: the value a perfect generator would get (a real holdout gets close to it).
+    :ivar range: (low, high) the values can take.
+    :ivar citation: where the definition comes from.
+    """
+
+    name: str = ""
+    label: str = ""
+    family: str = "fidelity"
+    direction: str = "higher"
+    ideal: float = 1.0
+    range: tuple[float, float] = (-1.0, 1.0)
+    description: str = ""
+    citation: str = ""
+    #: True when the metric needs the training split (privacy against train).
+    needs_train: bool = False
+
+    def compute(self, context: EvaluationContext) -> MetricResult | float | None:
+        """Compute the metric; return a :class:`MetricResult`, a float, or None (n/a)."""
+        raise NotImplementedError
+
+    def distance_to_ideal(self, value: float) -> float:
+        """How far ``value`` is from the best: used for ranking (smaller is better)."""
+        if self.direction == "higher":
+            return self.ideal - value
+        if self.direction == "lower":
+            return value - self.ideal
+        return abs(value - self.ideal)
+
+    def describe(self) -> dict:
+        """The metric's documentation as a dict (for leaderboards and ``genobench list``)."""
+        return dict(name=self.name, label=self.label or self.name, family=self.family,
+                    direction=self.direction, ideal=self.ideal, range=list(self.range),
+                    description=self.description, citation=self.citation)
+
+
+@dataclasses.dataclass
+class EvaluationContext:
+    """The data one evaluation compares, and a cache of shared intermediates.
+
+    :ivar real: the real individuals (test split), n_real x m.
+    :ivar synthetic: the synthetic individuals on the same SNPs, n_syn x m.
+    :ivar train: the training split, when privacy against training data is wanted.
+    :ivar options: metric options (``distance``: "euclidean" or "manhattan", ``ld_max_distance``
+        in bp, ...), from the suite's ``[evaluate]`` table.
+    :ivar device: torch device for the kernels.
+    """
+
+    real: GenotypeData
+    synthetic: GenotypeData
+    train: GenotypeData | None = None
+    options: dict = dataclasses.field(default_factory=dict)
+    device: str = "cpu"
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, computing it once per context under ``key``."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def option(self, name: str, default):
+        """A metric option from the suite, or ``default``."""
+        return self.options.get(name, default)
+
+
+def _as_result(outcome) -> MetricResult:
+    if isinstance(outcome, MetricResult):
+        result = outcome
+    elif outcome is None:
+        result = MetricResult(None, "not applicable")
+    else:
+        result = MetricResult(float(outcome))
+    if result.value is not None:
+        result.value = float(result.value)
+        if math.isnan(result.value):
+            result.value, result.note = None, result.note or "undefined (NaN)"
+    return result
+
+
+def evaluate(context: EvaluationContext, metrics) -> tuple[dict[str, MetricResult], dict]:
+    """Compute each metric in ``metrics`` on ``context``.
+
+    A metric that raises gets a missing value with the error as its note; the others go on.
+    :returns: (results by metric name, seconds spent per metric).
+    """
+    results, seconds = {}, {}
+    for metric in metrics:
+        start = time.perf_counter()
+        if metric.needs_train and context.train is None:
+            results[metric.name] = MetricResult(None, "needs the training split")
+        else:
+            try:
+                results[metric.name] = _as_result(metric.compute(context))
+            except Exception as error:  # one metric's failure must not lose the others
+                results[metric.name] = MetricResult(
+                    None, f"failed: {type(error).__name__}: {error}")
+        seconds[metric.name] = time.perf_counter() - start
+    return results, seconds

@@ -1,0 +1,227 @@
+"""Benchmark jobs: one (suite x generator x seed) each, from fit to a stored result record.
+
+:func:`plan` turns suite specs and command-line choices into :class:`Job` objects; :func:`run_job`
+does one job completely (fit on train, generate as many individuals as the test split, validate
+the output, evaluate against test and train) and returns its record, turning any fault of the
+generator into a failed record instead of an exception. Executors (:mod:`genobench.executors`)
+decide where jobs run; :func:`run` ties it together and writes each record as soon as it exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from . import results as results_module
+from .data import GenotypeData, check_dosages
+from .errors import GenobenchError, ResultsError, SpecError
+from .generators import FitContext
+from .metrics.base import EvaluationContext, evaluate
+from .plugins import get_generator, get_metric, get_registry, provider_of
+from .resources import measure
+from .suites import SuiteSpec, materialize, parse_spec
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One unit of work. Carries the suite file's text, so it runs anywhere (a Dask worker).
+
+    :ivar time_limit: seconds for the whole job, or None.
+    :ivar memory_limit: GB of resident memory for the whole job, or None.
+    """
+
+    suite: str
+    suite_text: str
+    suite_path: str | None
+    generator: str
+    seed: int
+    options: tuple = ()
+    profile: str = "quick"
+    metrics: tuple | None = None
+    time_limit: float | None = None
+    memory_limit: float | None = None
+
+    @property
+    def id(self) -> str:
+        return results_module.job_id(self.suite, self.generator, self.seed)
+
+    def spec(self) -> SuiteSpec:
+        path = Path(self.suite_path) if self.suite_path else None
+        return parse_spec(self.suite_text, where=self.suite_path or self.suite,
+                          default_name=self.suite, path=path)
+
+
+def plan(specs: list[SuiteSpec], *, generators: list[str] | None = None,
+         seeds: list[int] | None = None, profile: str | None = None,
+         metrics: list[str] | None = None, time_limit: float | None = None,
+         memory_limit: float | None = None, options: dict | None = None) -> list[Job]:
+    """The jobs of a run; command-line choices override each suite's ``[run]`` table.
+
+    Unknown generator or metric names raise :class:`~genobench.errors.UnknownNameError` before
+    anything runs. ``options`` maps a generator name to hyperparameters overriding the suite's.
+    """
+    registry = get_registry()
+    jobs = []
+    for spec in specs:
+        names = generators or spec.run.generators or sorted(registry.generators)
+        for name in names:
+            get_generator(name)
+        metric_names = metrics or spec.evaluate.metrics
+        for name in metric_names or ():
+            get_metric(name)
+        text = spec.path.read_text(encoding="utf-8") if spec.path else None
+        if text is None:
+            raise SpecError(f"suite {spec.name!r} has no file to run from")
+        for name in names:
+            merged = dict(spec.generators.get(name, {}))
+            merged.update((options or {}).get(name, {}))
+            for seed in seeds or spec.run.seeds:
+                jobs.append(Job(
+                    suite=spec.name, suite_text=text, suite_path=str(spec.path), generator=name,
+                    seed=int(seed), options=tuple(sorted(merged.items())),
+                    profile=profile or spec.run.profile,
+                    metrics=tuple(metric_names) if metric_names else None,
+                    time_limit=time_limit if time_limit is not None else spec.run.time_limit,
+                    memory_limit=(memory_limit if memory_limit is not None
+                                  else spec.run.memory_limit)))
+    return jobs
+
+
+def torch_device() -> str:
+    """"cuda" when torch finds a GPU, else "cpu"."""
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def _generator_info(cls, options: dict) -> dict:
+    provider = provider_of("generator", cls.name)
+    return dict(description=cls.description, citation=cls.citation, options=options,
+                provider=str(provider) if provider else None,
+                is_reference=bool(cls.is_reference),
+                supports_phenotypes=bool(cls.supports_phenotypes))
+
+
+def base_record(job: Job) -> dict:
+    """The fields every record of ``job`` has, finished or failed."""
+    record = dict(schema=results_module.SCHEMA, suite=job.suite, generator=job.generator,
+                  seed=job.seed, status="failed", error=None, error_detail=None, metrics={},
+                  curves={}, metric_info={}, timing={}, generator_info={}, suite_info={})
+    try:
+        record["generator_info"] = _generator_info(get_generator(job.generator),
+                                                   dict(job.options))
+    except GenobenchError:
+        pass
+    record["provenance"] = results_module.provenance(
+        suite=job.suite, generator=job.generator, seed=job.seed, options=dict(job.options),
+        profile=job.profile, time_limit=job.time_limit, memory_limit=job.memory_limit)
+    return record
+
+
+def failed_record(job: Job, error: str, detail: str | None = None, record: dict | None = None):
+    """Mark ``record`` (or a fresh one) failed with a one-line reason."""
+    record = record or base_record(job)
+    record.update(status="failed", error=error, error_detail=detail)
+    return record
+
+
+def _short_traceback(limit: int = 12) -> str:
+    lines = traceback.format_exc().strip().splitlines()
+    return "\n".join(lines[-limit:])
+
+
+def run_job(job: Job, *, progress=None) -> dict:
+    """Fit, generate, validate and evaluate one job; always returns a record.
+
+    Faults of the generator (exceptions in fit or generate, invalid output) give a failed
+    record naming the generator, the phase and the reason; the suite and metrics are trusted.
+    """
+    record = base_record(job)
+    spec = job.spec()
+    suite = materialize(spec)
+    record["suite_info"] = {k: v for k, v in suite.info.items() if k != "seconds"}
+    cls = get_generator(job.generator)
+    device = torch_device()
+    rng = np.random.default_rng(job.seed)
+    fit_seed, generate_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+    context = FitContext(validation=suite.validation, source=suite.source, suite=suite.name,
+                         profile=job.profile, time_limit=job.time_limit, device=device,
+                         progress=progress)
+    phase = "init"
+    try:
+        generator = cls(**dict(job.options))
+        phase = "fit"
+        with measure() as usage:
+            generator.fit(suite.train, seed=fit_seed, context=context)
+        record["timing"]["fit"] = usage.as_dict()
+        phase = "generate"
+        n = suite.test.n_samples
+        phenotypes = None
+        if cls.supports_phenotypes and suite.test.phenotypes is not None:
+            phenotypes = suite.test.phenotypes.to_numpy(dtype=np.float64)
+        with measure() as usage:
+            output = generator.generate(n, seed=generate_seed, phenotypes=phenotypes)
+        record["timing"]["generate"] = usage.as_dict()
+        phase = "output check"
+        dosages = check_dosages(output, who=f"generator {job.generator!r} output",
+                                n_samples=n, n_snps=suite.test.n_snps)
+    except Exception as error:  # the plugin's fault: a failed row, the run goes on
+        message = str(error).splitlines()[0] if str(error) else ""
+        if phase == "output check":
+            reason = message
+        else:
+            reason = (f"generator {job.generator!r} failed in {phase}: "
+                      f"{type(error).__name__}: {message}")
+        return failed_record(job, reason, _short_traceback(), record)
+    synthetic = suite.test.with_dosages(dosages, sample_prefix=f"{job.generator}_")
+    record["metrics"], record["curves"], record["metric_info"], record["timing"]["evaluate"] = \
+        evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
+                           metric_names=job.metrics, device=device)
+    record["status"] = "ok"
+    return record
+
+
+def evaluate_synthetic(real: GenotypeData, synthetic: GenotypeData, *, train=None,
+                       spec: SuiteSpec | None = None, metric_names=None, device="cpu"):
+    """Evaluate synthetic against real individuals with the chosen (default: all) metrics.
+
+    :returns: (metrics {name: {value, note}}, curves {name: {...}}, metric_info, evaluate usage).
+    """
+    registry = get_registry()
+    names = list(metric_names) if metric_names else sorted(registry.metrics)
+    metrics = [get_metric(name) for name in names]
+    options = spec.evaluate.model_dump() if spec is not None else {}
+    context = EvaluationContext(real=real, synthetic=synthetic, train=train, options=options,
+                                device=device)
+    with measure() as usage:
+        outcomes, seconds = evaluate(context, metrics)
+    values = {name: dict(value=r.value, note=r.note, seconds=round(seconds[name], 4))
+              for name, r in outcomes.items()}
+    curves = {name: r.curves for name, r in outcomes.items() if r.curves}
+    info = {metric.name: metric.describe() for metric in metrics}
+    return values, curves, info, usage.as_dict()
+
+
+def finished_jobs(out: Path) -> set[str]:
+    """Ids of the jobs whose records already exist under ``out`` (for ``--resume``)."""
+    folder = Path(out) / results_module.RESULTS_FOLDER
+    return {path.stem for path in folder.glob("*.json")} if folder.is_dir() else set()
+
+
+def check_output_folder(out: Path) -> None:
+    """Create ``out`` if needed; :class:`ResultsError` when it cannot be written."""
+    out = Path(out)
+    try:
+        (out / results_module.RESULTS_FOLDER).mkdir(parents=True, exist_ok=True)
+        probe = out / ".genobench-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise ResultsError(f"{out}: output folder cannot be written ({error.strerror or error})") \
+            from None

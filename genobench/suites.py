@@ -1,0 +1,370 @@
+"""Suite specs (TOML files in ``suites/``) and their materialization into cached splits.
+
+A spec names a source (registered by a plugin; first ``stdpopsim``), a SNP panel (MAF filter,
+number or density of SNPs), a train / validation / test split and a seed. Materializing runs
+the source, applies the panel, splits the individuals and caches the splits on disk under a key
+made of the spec's data-defining tables and the software versions, so a second run reuses it.
+A suite file is data only: it is parsed with :mod:`tomllib` and never executes code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pydantic
+
+from .data import GenotypeData
+from .errors import DataError, GenobenchError, SpecError, UnknownNameError
+from .generators import PROFILES
+
+#: Bump when the on-disk layout or the panel/split algorithms change: invalidates caches.
+CACHE_FORMAT = 1
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class PanelSpec(_Strict):
+    """The ``[panel]`` table: which segregating sites become the SNP panel (a chip design).
+
+    ``n_snps`` (total over all chromosomes) or ``density`` (SNPs per Mb) thin the sites that pass
+    the MAF filter to evenly spaced ones; with neither, every passing site is kept.
+    """
+
+    maf: float = pydantic.Field(0.01, ge=0.0, lt=0.5)
+    n_snps: Optional[pydantic.PositiveInt] = None
+    density: Optional[pydantic.PositiveFloat] = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_size(self):
+        if self.n_snps is not None and self.density is not None:
+            raise ValueError("give n_snps or density, not both")
+        return self
+
+
+class SplitSpec(_Strict):
+    """The ``[split]`` table: shares of individuals in train, validation and test (sum 1)."""
+
+    train: float = pydantic.Field(0.6, gt=0, lt=1)
+    validation: float = pydantic.Field(0.2, gt=0, lt=1)
+    test: float = pydantic.Field(0.2, gt=0, lt=1)
+
+    @pydantic.model_validator(mode="after")
+    def _sums_to_one(self):
+        total = self.train + self.validation + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + validation + test must be 1, got {total:g}")
+        return self
+
+
+class RunSpec(_Strict):
+    """The ``[run]`` table: what ``genobench run`` does with the suite by default."""
+
+    generators: Optional[list[str]] = None
+    seeds: list[int] = pydantic.Field(default_factory=lambda: [1], min_length=1)
+    profile: str = "quick"
+    time_limit: Optional[pydantic.PositiveFloat] = None
+    memory_limit: Optional[pydantic.PositiveFloat] = None
+
+    @pydantic.field_validator("profile")
+    @classmethod
+    def _profile(cls, value):
+        if value not in PROFILES:
+            raise ValueError(f"expected one of {', '.join(PROFILES)}")
+        return value
+
+
+class EvaluateSpec(_Strict):
+    """The ``[evaluate]`` table: which metrics, and options for them."""
+
+    metrics: Optional[list[str]] = None
+    distance: str = "euclidean"
+    ld_max_distance: pydantic.PositiveInt = 1_000_000
+    ld_bins: pydantic.PositiveInt = 16
+
+    @pydantic.field_validator("distance")
+    @classmethod
+    def _distance(cls, value):
+        if value not in ("euclidean", "manhattan"):
+            raise ValueError("expected 'euclidean' or 'manhattan'")
+        return value
+
+
+class SuiteSpec(_Strict):
+    """A whole suite file.
+
+    ``generators`` maps a generator name to its hyperparameters (``[generators.vae]``).
+    """
+
+    name: str
+    description: str = ""
+    seed: int = 1
+    source: dict[str, Any]
+    panel: PanelSpec = PanelSpec()
+    split: SplitSpec = SplitSpec()
+    run: RunSpec = RunSpec()
+    evaluate: EvaluateSpec = EvaluateSpec()
+    generators: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
+    traits: list[dict[str, Any]] = pydantic.Field(default_factory=list)
+
+    #: Where the spec came from (not part of the file).
+    path: Optional[Path] = pydantic.Field(None, exclude=True)
+
+
+def _format_location(loc) -> str:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+    if not parts:
+        return "(top level)"
+    head, rest = parts[0], parts[1:]
+    if head in ("panel", "split", "run", "evaluate", "source") and rest:
+        return f"[{head}] " + ".".join(rest)
+    return ".".join(parts)
+
+
+def _pydantic_message(error: pydantic.ValidationError, where: str, prefix=()) -> str:
+    first = error.errors()[0]
+    location = _format_location(tuple(prefix) + tuple(first["loc"]))
+    kind = first["type"]
+    message = first["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key {location}"
+    if kind == "missing":
+        return f"{where}: missing required key {location}"
+    given = first.get("input")
+    shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+    return f"{where}: {location}: {message}{shown}"
+
+
+def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite",
+               path: Path | None = None) -> SuiteSpec:
+    """Parse and validate a suite from TOML text; :class:`SpecError` names file and key."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{where}: not valid TOML: {error}") from None
+    table.setdefault("name", default_name)
+    try:
+        spec = SuiteSpec(path=path, **table)
+    except pydantic.ValidationError as error:
+        raise SpecError(_pydantic_message(error, where)) from None
+    except TypeError as error:
+        raise SpecError(f"{where}: {error}") from None
+    source_options(spec, where=where)  # validates the [source] table now, not at run time
+    return spec
+
+
+def load_spec(path) -> SuiteSpec:
+    """Read and validate the suite file at ``path``."""
+    path = Path(path)
+    if not path.exists():
+        raise SpecError(f"{path}: suite file does not exist")
+    if path.is_dir():
+        raise SpecError(f"{path}: is a folder, expected a suite .toml file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot read suite file ({error})") from None
+    return parse_spec(text, where=str(path), default_name=path.stem, path=path)
+
+
+def source_options(spec: SuiteSpec, *, where: str | None = None):
+    """The suite's ``[source]`` table validated by the registered source it names.
+
+    :returns: (source object, validated options).
+    """
+    from .plugins import get_suite_source
+
+    where = where or str(spec.path or spec.name)
+    kind = spec.source.get("kind")
+    if kind is None:
+        raise SpecError(f"{where}: missing required key [source] kind")
+    try:
+        source = get_suite_source(kind)
+    except UnknownNameError as error:
+        raise SpecError(f"{where}: [source] kind: {error}") from None
+    try:
+        options = source.Options(**spec.source)
+    except pydantic.ValidationError as error:
+        raise SpecError(_pydantic_message(error, where, prefix=("source",))) from None
+    return source, options
+
+
+# -- materialization --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Suite:
+    """A materialized suite: the spec and its three splits on the panel SNPs.
+
+    :ivar source: the validated ``[source]`` options as a plain dict (handed to generators).
+    :ivar info: sizes, cache key, source versions, seconds spent materializing.
+    """
+
+    spec: SuiteSpec
+    train: GenotypeData
+    validation: GenotypeData
+    test: GenotypeData
+    source: dict
+    info: dict
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def cache_root() -> Path:
+    """Folder of materialized suites: ``$GENOBENCH_CACHE`` or ``~/.cache/genobench``."""
+    root = os.environ.get("GENOBENCH_CACHE")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "genobench"
+
+
+def cache_key(spec: SuiteSpec) -> str:
+    """Hash of what defines the data: source, panel, split, traits, seed, software versions."""
+    from . import __version__
+
+    source, options = source_options(spec)
+    base_dir = spec.path.parent if spec.path else Path.cwd()
+    files = []
+    for file in source.input_files(options, base_dir):
+        try:
+            stat = Path(file).stat()
+            files.append([str(file), stat.st_size, stat.st_mtime_ns])
+        except OSError:
+            files.append([str(file), None, None])
+    payload = dict(
+        format=CACHE_FORMAT, genobench=__version__, numpy=np.__version__,
+        source=options.model_dump(mode="json"), source_versions=source.versions(), files=files,
+        panel=spec.panel.model_dump(mode="json"), split=spec.split.model_dump(mode="json"),
+        traits=spec.traits, seed=spec.seed)
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return digest[:20]
+
+
+def select_panel(data: GenotypeData, panel: PanelSpec) -> GenotypeData:
+    """Apply the MAF filter, then thin to evenly spaced SNPs as a genotyping array would.
+
+    Thinning picks, per chromosome, the passing site nearest to each of ``k`` evenly spaced
+    target positions (``k`` proportional to the chromosome's span), without repeats.
+    """
+    frequencies = data.allele_frequencies()
+    maf = np.minimum(frequencies, 1 - frequencies)
+    passing = np.flatnonzero(maf >= max(panel.maf, 1e-12))
+    if passing.size == 0:
+        raise DataError(f"no SNP passes the MAF filter {panel.maf}")
+    chromosomes = data.chromosomes[passing]
+    order = list(dict.fromkeys(chromosomes.tolist()))
+    spans = {c: np.ptp(data.positions[passing][chromosomes == c]) + 1 for c in order}
+    if panel.n_snps is None and panel.density is None:
+        return data.take_snps(passing)
+    if panel.n_snps is not None:
+        total = sum(spans.values())
+        wanted = {c: max(1, round(panel.n_snps * spans[c] / total)) for c in order}
+    else:
+        wanted = {c: max(1, round(panel.density * spans[c] / 1e6)) for c in order}
+    chosen = []
+    for chromosome in order:
+        index = passing[chromosomes == chromosome]
+        positions = data.positions[index]
+        k = wanted[chromosome]
+        if k >= index.size:
+            chosen.append(index)
+            continue
+        targets = np.linspace(positions[0], positions[-1], k)
+        nearest = np.clip(np.searchsorted(positions, targets), 0, index.size - 1)
+        previous = np.clip(nearest - 1, 0, index.size - 1)
+        closer = np.where(np.abs(positions[previous] - targets) < np.abs(positions[nearest] - targets),
+                          previous, nearest)
+        picked = np.unique(closer)
+        if picked.size < k:  # fill collisions with evenly spread unused sites
+            unused = np.setdiff1d(np.arange(index.size), picked)
+            extra = unused[np.linspace(0, unused.size - 1, k - picked.size).astype(int)]
+            picked = np.union1d(picked, extra)
+        chosen.append(index[picked])
+    return data.take_snps(np.concatenate(chosen))
+
+
+def split_samples(data: GenotypeData, split: SplitSpec, *, seed: int) -> tuple[np.ndarray, ...]:
+    """Random train / validation / test index arrays, stratified by population label."""
+    rng = np.random.default_rng(seed)
+    labels = data.populations if data.populations is not None else np.zeros(data.n_samples, str)
+    parts = ([], [], [])
+    for label in dict.fromkeys(labels.tolist()):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_val = int(round(split.validation * members.size))
+        n_test = int(round(split.test * members.size))
+        parts[1].append(members[:n_val])
+        parts[2].append(members[n_val:n_val + n_test])
+        parts[0].append(members[n_val + n_test:])
+    train, validation, test = (np.sort(np.concatenate(p)) for p in parts)
+    for name, index in (("train", train), ("validation", validation), ("test", test)):
+        if index.size < 2:
+            raise DataError(f"the {name} split has {index.size} individuals; "
+                            "the suite needs more samples")
+    return train, validation, test
+
+
+def _materialize_now(spec: SuiteSpec, source, options) -> tuple[dict, dict]:
+    import time
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(spec.seed)
+    source_seed, split_seed, trait_seed = (int(s) for s in rng.integers(1, 2**31 - 1, size=3))
+    base_dir = spec.path.parent if spec.path else Path.cwd()
+    data = source.load(options, seed=source_seed, base_dir=base_dir)
+    extra = {}
+    if spec.traits:
+        from .traits import simulate_traits
+
+        data, extra = simulate_traits(data, spec.traits, seed=trait_seed)
+    data = select_panel(data, spec.panel)
+    train, validation, test = split_samples(data, spec.split, seed=split_seed)
+    splits = {"train": data.take_samples(train), "validation": data.take_samples(validation),
+              "test": data.take_samples(test)}
+    info = dict(n_individuals=data.n_samples, n_snps=data.n_snps,
+                sizes={k: v.n_samples for k, v in splits.items()},
+                chromosomes=list(dict.fromkeys(data.chromosomes.tolist())),
+                source_versions=source.versions(), seconds=time.perf_counter() - start, **extra)
+    return splits, info
+
+
+def materialize(spec: SuiteSpec, *, refresh: bool = False) -> Suite:
+    """The suite's splits, from the cache when present, else simulated/read and cached."""
+    source, options = source_options(spec)
+    key = cache_key(spec)
+    folder = cache_root() / f"{spec.name}-{key}"
+    source_dict = options.model_dump(mode="json")
+    if folder.is_dir() and not refresh:
+        try:
+            info = json.loads((folder / "info.json").read_text())
+            splits = {name: GenotypeData.load(folder / f"{name}.npz")
+                      for name in ("train", "validation", "test")}
+            info["cached"] = True
+            return Suite(spec, splits["train"], splits["validation"], splits["test"],
+                         source_dict, info)
+        except (OSError, ValueError, GenobenchError):
+            shutil.rmtree(folder, ignore_errors=True)  # a damaged cache entry: rebuild it
+    splits, info = _materialize_now(spec, source, options)
+    info.update(cache_key=key, cached=False)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=folder.parent))
+    try:
+        for name, data in splits.items():
+            data.save(staging / f"{name}.npz")
+        (staging / "info.json").write_text(json.dumps(info, indent=1, default=str))
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another process won the race: fine
+    return Suite(spec, splits["train"], splits["validation"], splits["test"], source_dict, info)

@@ -1,0 +1,72 @@
+"""Shared fixtures: a tiny simulated suite, an isolated cache, the plugin registry."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY_SUITE = textwrap.dedent("""\
+    name = "tiny"
+    description = "1 Mb of HomSap chr22 for fast tests"
+    seed = 7
+
+    [source]
+    kind = "stdpopsim"
+    species = "HomSap"
+    model = "OutOfAfrica_3G09"
+    chromosomes = ["chr22"]
+    left = 30_000_000
+    right = 31_000_000
+    samples = { CEU = 90, YRI = 30 }
+
+    [panel]
+    maf = 0.05
+    n_snps = 200
+
+    [run]
+    seeds = [1]
+""")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Every test session materializes suites into its own cache folder."""
+    if "GENOBENCH_CACHE" not in os.environ:
+        os.environ["GENOBENCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
+@pytest.fixture
+def tiny_suite_file(tmp_path) -> Path:
+    """A suite file for a 1 Mb slice with 120 individuals and 200 SNPs (simulates in ~0.3 s)."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_SUITE)
+    return path
+
+
+@pytest.fixture
+def write_suite(tmp_path):
+    """Write a suite file from text (dedented) and return its path."""
+
+    def write(text: str, name: str = "suite.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip the test without it, except in CI where it must exist."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI (apt-get install {name})")
+        pytest.skip(f"{name} not installed")
+    return found
