@@ -114,6 +114,14 @@ def load_plugins() -> pluggy.PluginManager:
         return pm
 
 
+def reset_plugins() -> None:
+    """Forget loaded plugins; the next call loads them again (tests change the environment)."""
+    global _pm, _registry
+    with _lock:
+        _pm, _registry = None, None
+        _providers_by_plugin.clear()
+
+
 def register_plugin(plugin, name: str | None = None) -> None:
     """Register an extra plugin object (a module or class with hookimpls) at run time.
 

@@ -196,6 +196,10 @@ def source_options(spec: SuiteSpec, *, where: str | None = None):
         options = source.Options(**spec.source)
     except pydantic.ValidationError as error:
         raise SpecError(_pydantic_message(error, where, prefix=("source",))) from None
+    try:
+        source.check(options, spec.path.parent if spec.path else Path.cwd())
+    except (SpecError, DataError) as error:
+        raise type(error)(f"{where}: {error}") from None
     return source, options
 
 

@@ -16,29 +16,32 @@ from genobench import FitContext, GeneratorError, GenotypeData
 
 
 def map_sites_to_panel(panel_positions: np.ndarray, panel_frequencies: np.ndarray,
-                       site_positions: np.ndarray, site_dosages: np.ndarray) -> np.ndarray:
+                       site_positions: np.ndarray, site_frequencies: np.ndarray,
+                       site_dosages: np.ndarray) -> np.ndarray:
     """Pick one simulated site per panel SNP and return dosages on the panel.
 
+    Sites are matched on their allele frequency in every population, so the synthetic
+    individuals keep the population structure of the panel, not only its pooled frequencies.
+
     :param panel_positions: int (m,) sorted positions (bp) of the panel SNPs of one chromosome.
-    :param panel_frequencies: float (m,) alternate-allele frequencies of the panel SNPs.
+    :param panel_frequencies: float (m, k) alternate-allele frequency of each panel SNP in each
+        of k populations (k = 1 without population labels).
     :param site_positions: int (s,) sorted positions of the simulated sites.
+    :param site_frequencies: float (s, k) frequencies of the simulated sites, same populations.
     :param site_dosages: int8 (n, s) simulated dosages.
-    :returns: int8 (n, m) dosages; site j goes to the panel SNP at most once, flipped (2 - g)
-        when its frequency lies on the other side of 0.5 than the panel SNP's.
+    :returns: int8 (n, m) dosages; each simulated site is used at most once, and flipped
+        (2 - g) when its other allele matches the panel SNP's frequencies better.
     """
     m, s = panel_positions.size, site_positions.size
-    n = site_dosages.shape[0]
     if s == 0:
         raise GeneratorError("the coalescent simulation produced no segregating sites")
-    site_freq = site_dosages.mean(axis=0, dtype=np.float64) / 2
-    site_maf = np.minimum(site_freq, 1 - site_freq)
-    panel_maf = np.minimum(panel_frequencies, 1 - panel_frequencies)
     spacing = np.diff(panel_positions)
-    half_window = max(1_000.0, float(np.median(spacing)) / 2 if spacing.size else 50_000.0)
+    half_window = max(2_000.0, float(np.median(spacing)) if spacing.size else 50_000.0)
     lo = np.searchsorted(site_positions, panel_positions - half_window, side="left")
     hi = np.searchsorted(site_positions, panel_positions + half_window, side="right")
     used = np.zeros(s, dtype=bool)
     chosen = np.empty(m, dtype=np.int64)
+    flip = np.zeros(m, dtype=bool)
     for i in range(m):  # one pass over panel SNPs; candidates are a small window each
         a, b = lo[i], hi[i]
         candidates = np.arange(a, b)[~used[a:b]] if b > a else np.empty(0, np.int64)
@@ -48,14 +51,29 @@ def map_sites_to_panel(panel_positions: np.ndarray, panel_frequencies: np.ndarra
                 free = np.arange(s)
             k = np.searchsorted(site_positions[free], panel_positions[i])
             candidates = free[max(0, k - 8):k + 8]
-        cost = np.abs(site_maf[candidates] - panel_maf[i])
-        best = candidates[np.argmin(cost)]
-        chosen[i] = best
-        used[best] = True
+        q = site_frequencies[candidates]
+        same = np.abs(q - panel_frequencies[i]).sum(axis=1)
+        other = np.abs(1 - q - panel_frequencies[i]).sum(axis=1)
+        best = int(np.argmin(np.minimum(same, other)))
+        chosen[i] = candidates[best]
+        flip[i] = other[best] < same[best]
+        used[chosen[i]] = True
     dosages = site_dosages[:, chosen]
-    flip = (site_freq[chosen] > 0.5) != (panel_frequencies > 0.5)
     dosages[:, flip] = 2 - dosages[:, flip]
-    return dosages.reshape(n, m).astype(np.int8)
+    return dosages.astype(np.int8)
+
+
+def population_frequencies(dosages: np.ndarray, labels: np.ndarray | None,
+                           populations: list[str]) -> np.ndarray:
+    """Alternate-allele frequency per SNP and population: float (SNPs, len(populations))."""
+    if labels is None or not populations:
+        return (dosages.mean(axis=0, dtype=np.float64) / 2)[:, None]
+    columns = []
+    for name in populations:
+        rows = labels == name
+        columns.append(dosages[rows].mean(axis=0, dtype=np.float64) / 2 if rows.any()
+                       else dosages.mean(axis=0, dtype=np.float64) / 2)
+    return np.stack(columns, axis=1)
 
 
 class MsprimeCoalescent(genobench.Generator):
@@ -75,7 +93,6 @@ class MsprimeCoalescent(genobench.Generator):
         self.source_ = source
         self.positions_ = train.positions
         self.chromosomes_ = train.chromosomes
-        self.frequencies_ = train.allele_frequencies()
         if train.populations is not None:
             names, counts = np.unique(train.populations, return_counts=True)
             self.population_shares_ = dict(zip(names.tolist(), (counts / counts.sum()).tolist()))
@@ -83,6 +100,9 @@ class MsprimeCoalescent(genobench.Generator):
             samples = source["samples"]
             total = sum(samples.values())
             self.population_shares_ = {k: v / total for k, v in samples.items()}
+        self.populations_ = sorted(self.population_shares_) if train.populations is not None else []
+        self.frequencies_ = population_frequencies(train.dosages, train.populations,
+                                                   self.populations_)
 
     def _samples_for(self, n: int) -> dict[str, int]:
         names = sorted(self.population_shares_)
@@ -100,9 +120,11 @@ class MsprimeCoalescent(genobench.Generator):
         for chromosome in dict.fromkeys(self.chromosomes_.tolist()):
             panel = self.chromosomes_ == chromosome
             sites = simulated.chromosomes == chromosome
+            site_dosages = simulated.dosages[:, sites]
             out[:, panel] = map_sites_to_panel(
-                self.positions_[panel], self.frequencies_[panel],
-                simulated.positions[sites], simulated.dosages[:, sites])
+                self.positions_[panel], self.frequencies_[panel], simulated.positions[sites],
+                population_frequencies(site_dosages, simulated.populations, self.populations_),
+                site_dosages)
         return out[np.random.default_rng(seed).permutation(out.shape[0])]
 
 

@@ -37,6 +37,14 @@ class SuiteSource:
         """
         raise NotImplementedError
 
+    def check(self, options: SourceOptions, base_dir: Path) -> None:
+        """Reject options that validate but cannot work (an unknown species, a missing file).
+
+        Called when the suite file is read, before anything runs; raise
+        :class:`~genobench.errors.SpecError` or :class:`~genobench.errors.DataError` with a
+        message starting with the ``[source]`` key at fault.
+        """
+
     def versions(self) -> dict[str, str]:
         """Software versions that change what :meth:`load` returns (part of the cache key)."""
         return {}

@@ -175,6 +175,10 @@ class StdpopsimSource(SuiteSource):
     description = "simulated offline with stdpopsim + msprime (uniform recombination rate)"
     Options = StdpopsimOptions
 
+    def check(self, options, base_dir: Path) -> None:
+        for chromosome in options.chromosomes:
+            _species_model_contig(options, chromosome)
+
     def load(self, options, *, seed, base_dir: Path) -> GenotypeData:
         return simulate(options, seed=seed)
 

@@ -1,0 +1,378 @@
+"""The hot numerical code of genobench: blocked, vectorised torch kernels every metric reuses.
+
+Every function takes dosages (0/1/2, int8, individuals x SNPs, numpy or torch), runs on
+``device`` ("cpu" or "cuda") and bounds memory by working in blocks whose sizes are parameters;
+Python loops run over blocks only, never over SNP pairs or individuals.
+
+Exactness. Dosages are small integers, so every cross-product these kernels need (LD numerators,
+squared Euclidean and Manhattan distances) is an integer sum of terms in {0, 1, 2, 4}. Products
+are computed by :func:`exact_gram` in one of two exact ways:
+
+* ``torch._int_mm``: int8 x int8 with int32 accumulation. A sum of ``k`` terms of at most 4 is
+  at most ``4 k``, exact in int32 while ``k <= 2**28`` (``4 * 2**28 = 2**30 < 2**31``).
+* float32 matmul: every partial sum is an integer no larger than ``4 k``; float32 represents
+  every integer up to ``2**24`` exactly, so any summation order (blocked, FMA, TF32 inputs,
+  which hold 0/1/2 exactly) gives the exact result while ``k <= 2**22``.
+
+Longer inner dimensions are cut into chunks within those limits and the chunks are summed in
+int64. Downstream arithmetic is in int64 (distances) or float64 (correlations), so nearest
+neighbours and ties are decided exactly, and r is exact up to the final float64 division.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+#: Largest inner dimension of one int8 product: sums of 4 * k stay below 2**31 (int32).
+INT32_EXACT_K = 2**28
+#: Largest inner dimension of one float32 product: sums of 4 * k stay at most 2**24.
+FLOAT32_EXACT_K = 2**22
+
+_INT64_MAX = torch.iinfo(torch.int64).max
+_METRICS = ("euclidean", "manhattan")
+_int_mm_broken: set[str] = set()  # device types where torch._int_mm raised once
+
+
+def _as_int8(values, device) -> torch.Tensor:
+    """Dosages as an int8 tensor on ``device`` (no copy for a C-contiguous int8 array on CPU)."""
+    if isinstance(values, torch.Tensor):
+        return values.to(device=device, dtype=torch.int8)
+    return torch.as_tensor(np.ascontiguousarray(values, dtype=np.int8), device=device)
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _int8_product(a: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
+    """``a @ b_t`` for int8 (p, k) and (k, q) through ``torch._int_mm``: int32 (p, q).
+
+    CUDA kernels want every dimension a multiple of 8 and the outer ones above 16: zero rows
+    and columns are padded on (they add nothing to the sums) and the result is cut back.
+    """
+    if a.device.type == "cpu":
+        return torch._int_mm(a, b_t)
+    (p, k), q = a.shape, b_t.shape[1]
+    pp, kk, qq = (max(_round_up(size, 8), 24) for size in (p, k, q))
+    if (pp, kk, qq) != (p, k, q):
+        a = torch.nn.functional.pad(a, (0, kk - k, 0, pp - p))
+        b_t = torch.nn.functional.pad(b_t, (0, qq - q, 0, kk - k))
+    return torch._int_mm(a.contiguous(), b_t.contiguous())[:p, :q]
+
+
+def exact_gram(a, b, *, method: str = "auto") -> torch.Tensor:
+    """Exact integer cross-products ``a @ b.T`` of small non-negative integer matrices.
+
+    :param a: int8 tensor (p, k) with values in 0..2 (dosages or 0/1 indicators).
+    :param b: int8 tensor (q, k), same device.
+    :param method: "int8" (``torch._int_mm``), "float32", or "auto": int8 where the device
+        supports it, float32 otherwise. Both are exact (see the module docstring).
+    :returns: int64 tensor (p, q).
+    """
+    if method not in ("auto", "int8", "float32"):
+        raise ValueError(f"method must be 'auto', 'int8' or 'float32', not {method!r}")
+    device_type = a.device.type
+    use_int = method == "int8" or (method == "auto" and hasattr(torch, "_int_mm")
+                                   and device_type not in _int_mm_broken)
+    k = a.shape[1]
+    if k == 0:
+        return torch.zeros(a.shape[0], b.shape[0], dtype=torch.int64, device=a.device)
+    chunk = INT32_EXACT_K if use_int else FLOAT32_EXACT_K
+    total = None
+    for start in range(0, k, chunk):
+        a_part, b_part = a[:, start:start + chunk], b[:, start:start + chunk]
+        if use_int:
+            try:
+                part = _int8_product(a_part.contiguous(), b_part.T.contiguous())
+            except RuntimeError:
+                if method == "int8":
+                    raise
+                _int_mm_broken.add(device_type)
+                return exact_gram(a, b, method="float32")
+        else:
+            part = a_part.to(torch.float32) @ b_part.to(torch.float32).T
+        part = part.to(torch.int64)
+        total = part if total is None else total + part
+    return total
+
+
+# -- per-SNP summaries ---------------------------------------------------------------------
+
+def genotype_counts(dosages, *, block_size: int = 8192, device: str = "cpu") -> np.ndarray:
+    """Count hom-ref (0), het (1) and hom-alt (2) genotypes per SNP.
+
+    :param dosages: (n_samples, n_snps) 0/1/2.
+    :param block_size: individuals per block (bounds the boolean temporaries).
+    :returns: int64 array (n_snps, 3): columns hom-ref, het, hom-alt.
+    """
+    x = _as_int8(dosages, device)
+    n, m = x.shape
+    het = torch.zeros(m, dtype=torch.int64, device=x.device)
+    hom_alt = torch.zeros(m, dtype=torch.int64, device=x.device)
+    for start in range(0, n, block_size):
+        block = x[start:start + block_size]
+        het += (block == 1).sum(0)
+        hom_alt += (block == 2).sum(0)
+    counts = torch.stack([n - het - hom_alt, het, hom_alt], dim=1)
+    return counts.cpu().numpy()
+
+
+def genotype_frequencies(dosages, *, block_size: int = 8192, device: str = "cpu") -> np.ndarray:
+    """Hom-ref, het and hom-alt rates per SNP: float64 array (n_snps, 3), rows sum to 1.
+
+    NaN when there are no individuals.
+    """
+    counts = genotype_counts(dosages, block_size=block_size, device=device)
+    n = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts / n
+
+
+def allele_frequencies(dosages, *, block_size: int = 8192, device: str = "cpu") -> np.ndarray:
+    """Alternate allele frequency per SNP: float64 array (n_snps,), (het + 2 hom-alt) / 2n."""
+    frequencies = genotype_frequencies(dosages, block_size=block_size, device=device)
+    return frequencies[:, 1] / 2.0 + frequencies[:, 2]
+
+
+# -- linkage disequilibrium ----------------------------------------------------------------
+
+def _snp_stats(xt: torch.Tensor):
+    """Sums per SNP of an SNP-major (m, n) int8 matrix: (S = sum x int64, V = n sum x^2 - S^2).
+
+    ``V`` (float64) is n^2 times the variance; zero exactly for a monomorphic SNP. It uses
+    x^2 = x + 2 [x == 2] on {0, 1, 2}, so no wide temporary is built.
+    """
+    n = xt.shape[1]
+    s = xt.sum(1, dtype=torch.int64)
+    q = s + 2 * (xt == 2).sum(1)
+    return s, (n * q - s * s).to(torch.float64)
+
+
+def _correlation(gram, n, s_a, v_a, s_b, v_b) -> torch.Tensor:
+    """Pearson r from exact integer sums: (n G - S_a S_b) / sqrt(V_a V_b); NaN if V is 0."""
+    numerator = (n * gram - s_a[:, None] * s_b[None, :]).to(torch.float64)
+    r = numerator / torch.sqrt(v_a[:, None] * v_b[None, :])
+    r = r.clamp(-1.0, 1.0)  # rounding of the last division may step just outside
+    return torch.where((v_a[:, None] > 0) & (v_b[None, :] > 0), r, torch.nan)
+
+
+def ld_matrix(dosages, other=None, *, squared: bool = True, device: str = "cpu",
+              method: str = "auto") -> np.ndarray:
+    """Rogers-Huff unphased LD between every pair of SNPs of one (or two) blocks of SNPs.
+
+    r is the Pearson correlation of dosages across individuals (Rogers & Huff 2009, Genetics
+    182:839), the quantity ``allel.rogers_huff_r`` estimates. Meant for cross-checks and
+    heatmaps of a window: the whole (m_a, m_b) matrix is materialised.
+
+    :param dosages: (n_samples, m_a) 0/1/2.
+    :param other: optional (n_samples, m_b) on the same individuals; default ``dosages``.
+    :param squared: return r^2 (default) or r.
+    :returns: float64 array (m_a, m_b); NaN where either SNP is monomorphic.
+    """
+    xa = _as_int8(dosages, device).T.contiguous()
+    xb = xa if other is None else _as_int8(other, device).T.contiguous()
+    if xa.shape[1] != xb.shape[1]:
+        raise ValueError(f"dosages and other have {xa.shape[1]} and {xb.shape[1]} individuals")
+    s_a, v_a = _snp_stats(xa)
+    s_b, v_b = (s_a, v_a) if other is None else _snp_stats(xb)
+    r = _correlation(exact_gram(xa, xb, method=method), xa.shape[1], s_a, v_a, s_b, v_b)
+    return (r * r if squared else r).cpu().numpy()
+
+
+@dataclasses.dataclass
+class LDDecay:
+    """An LD-decay curve: r^2 summed and counted over SNP pairs per physical-distance bin.
+
+    :ivar edges: float64 (n_bins + 1,), bin edges in bp, log-spaced.
+    :ivar sums: float64 (n_bins,), sum of r^2 over the pairs in each bin.
+    :ivar counts: int64 (n_bins,), number of SNP pairs in each bin.
+    """
+
+    edges: np.ndarray
+    sums: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def centres(self) -> np.ndarray:
+        """Geometric centre of each bin in bp, float64 (n_bins,)."""
+        return np.sqrt(self.edges[:-1] * self.edges[1:])
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean r^2 per bin, float64 (n_bins,); NaN for a bin without pairs."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.counts > 0, self.sums / np.maximum(self.counts, 1), np.nan)
+
+
+def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
+             max_distance: float = 1e6, n_bins: int = 16, block_size: int = 1024,
+             device: str = "cpu", method: str = "auto") -> LDDecay:
+    """Mean Rogers-Huff r^2 per log-spaced distance bin over all SNP pairs on a chromosome.
+
+    Pairs of SNPs on the same chromosome at a distance ``d`` with
+    ``min_distance <= d <= max_distance`` bp fall into ``n_bins`` bins with edges
+    ``logspace(log10(min_distance), log10(max_distance), n_bins + 1)`` (the LD-decay plot of
+    Xie et al. 2026, 10^3..10^6 bp). Closer pairs (and SNPs at the same position) are left out.
+    SNPs monomorphic in ``dosages`` have no r and are left out. Work goes in tiles of
+    ``block_size`` x ``block_size`` SNPs: a block of SNPs against the SNPs to its right within
+    ``max_distance``, so the full m x m matrix is never built.
+
+    :param dosages: (n_samples, n_snps) 0/1/2.
+    :param positions: (n_snps,) physical positions in bp.
+    :param chromosomes: (n_snps,) chromosome labels, or None for a single chromosome.
+    :returns: :class:`LDDecay` with per-bin sums of r^2 and pair counts.
+    """
+    if not 0 < min_distance < max_distance:
+        raise ValueError(f"need 0 < min_distance < max_distance, got {min_distance}, "
+                         f"{max_distance}")
+    edges = np.logspace(math.log10(min_distance), math.log10(max_distance), n_bins + 1)
+    dosages = np.asarray(dosages) if not isinstance(dosages, torch.Tensor) else dosages
+    positions = np.asarray(positions, dtype=np.int64)
+    m = positions.shape[0]
+    chromosomes = (np.zeros(m, dtype=int) if chromosomes is None else np.asarray(chromosomes))
+    sums = torch.zeros(n_bins, dtype=torch.float64, device=device)
+    counts = torch.zeros(n_bins, dtype=torch.int64, device=device)
+    edges_t = torch.as_tensor(edges, device=device)
+    for chromosome in np.unique(chromosomes):
+        index = np.flatnonzero(chromosomes == chromosome)
+        index = index[np.argsort(positions[index], kind="stable")]
+        xt = _as_int8(dosages[:, index], device).T.contiguous()  # SNP-major (m_c, n)
+        s, v = _snp_stats(xt)
+        keep = (v > 0).cpu().numpy()  # monomorphic SNPs: r undefined
+        xt, s, v = xt[keep], s[keep], v[keep]
+        pos = positions[index][keep]
+        pos_t = torch.as_tensor(pos, device=device)
+        n, m_c = xt.shape[1], xt.shape[0]
+        for row in range(0, m_c, block_size):
+            row_end = min(row + block_size, m_c)
+            # SNPs to the right of this block within max_distance of its last SNP
+            right = int(np.searchsorted(pos, pos[row_end - 1] + max_distance, side="right"))
+            for col in range(row, right, block_size):
+                col_end = min(col + block_size, right)
+                gram = exact_gram(xt[row:row_end], xt[col:col_end], method=method)
+                r = _correlation(gram, n, s[row:row_end], v[row:row_end],
+                                 s[col:col_end], v[col:col_end])
+                distance = pos_t[None, col:col_end] - pos_t[row:row_end, None]
+                upper = (torch.arange(col, col_end, device=device)[None, :]
+                         > torch.arange(row, row_end, device=device)[:, None])
+                wanted = upper & (distance >= min_distance) & (distance <= max_distance)
+                if not bool(wanted.any()):
+                    continue
+                d = distance[wanted].to(torch.float64)
+                bins = (torch.bucketize(d, edges_t, right=True) - 1).clamp(0, n_bins - 1)
+                r2 = r[wanted] ** 2
+                sums += torch.bincount(bins, weights=r2, minlength=n_bins)
+                counts += torch.bincount(bins, minlength=n_bins)
+    return LDDecay(edges, sums.cpu().numpy(), counts.cpu().numpy())
+
+
+# -- distances between individuals ---------------------------------------------------------
+
+def _encode(x: torch.Tensor, metric: str):
+    """Features and per-row norms whose Gram matrix gives exact integer distances.
+
+    Euclidean: features x, norm sum x^2, and |x - y|^2 = |x|^2 + |y|^2 - 2 x.y.
+    Manhattan on {0, 1, 2}: with the threshold indicators u = [x >= 1] and w = [x >= 2],
+    x = u + w and |x - y| = |u_x - u_y| + |w_x - w_y| (an ordinal value differs from another
+    by the number of thresholds between them); for 0/1 values |a - b| = a + b - 2ab, so
+    sum |x - y| = sum x + sum y - 2 [u_x, w_x].[u_y, w_y]: one product of (rows, 2m) 0/1
+    matrices.
+    """
+    if metric == "euclidean":
+        return x, (x * x).sum(1, dtype=torch.int64)
+    features = torch.cat([(x >= 1), (x == 2)], dim=1).to(torch.int8)
+    return features, x.sum(1, dtype=torch.int64)
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in _METRICS:
+        raise ValueError(f"distance metric must be one of {', '.join(_METRICS)}, not {metric!r}")
+
+
+def _finish(integer_distances: torch.Tensor, metric: str) -> np.ndarray:
+    """Exact integer distances (squared for Euclidean) to float64 distances; max -> inf."""
+    integers = integer_distances.cpu().numpy()
+    d = np.where(integers == _INT64_MAX, np.inf, integers.astype(np.float64))
+    # numpy's sqrt is correctly rounded (IEEE 754), so equal integers give equal distances
+    return np.sqrt(d) if metric == "euclidean" else d
+
+
+def _nearest(a, b, metric, exclude_self, block_size, device, method):
+    """Blocked minimum of the exact integer distance matrix along both axes."""
+    _check_metric(metric)
+    xa = _as_int8(a, device)
+    xb = xa if b is None else _as_int8(b, device)
+    if xa.shape[1] != xb.shape[1]:
+        raise ValueError(f"a and b have {xa.shape[1]} and {xb.shape[1]} SNPs")
+    if exclude_self and xa.shape[0] != xb.shape[0]:
+        raise ValueError("exclude_self needs a and b to be the same rows")
+    n_a, n_b = xa.shape[0], xb.shape[0]
+    row_min = torch.full((n_a,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    col_min = torch.full((n_b,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    for a0 in range(0, n_a, block_size):
+        a1 = min(a0 + block_size, n_a)
+        fa, na = _encode(xa[a0:a1], metric)
+        for b0 in range(0, n_b, block_size):
+            b1 = min(b0 + block_size, n_b)
+            fb, nb = _encode(xb[b0:b1], metric)
+            d = na[:, None] + nb[None, :] - 2 * exact_gram(fa, fb, method=method)
+            if exclude_self and a0 < b1 and b0 < a1:
+                same = torch.arange(max(a0, b0), min(a1, b1), device=d.device)
+                d[same - a0, same - b0] = _INT64_MAX
+            row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
+            col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
+    return row_min, col_min
+
+
+def nearest_neighbour_distances(a, b=None, *, metric: str = "euclidean",
+                                exclude_self: bool = False, block_size: int = 2048,
+                                device: str = "cpu", method: str = "auto") -> np.ndarray:
+    """Distance from each row of ``a`` to its nearest row of ``b``.
+
+    Distances are exact (integer sums, see :func:`_encode`), so comparisons between them and
+    ties are exact. Memory is bounded by ``block_size`` x ``block_size`` tiles.
+
+    :param a: (n_a, m) 0/1/2, query individuals.
+    :param b: (n_b, m) 0/1/2, reference individuals; None means ``a`` itself.
+    :param metric: "euclidean" or "manhattan" (in dosage units).
+    :param exclude_self: ignore the pair (i, i): ``b`` must be the same rows as ``a``; the
+        nearest neighbour of a row then is another row (its duplicate, if any, at distance 0).
+    :param block_size: individuals per tile, for ``a`` and ``b`` alike.
+    :returns: float64 array (n_a,); inf where ``b`` has no candidate.
+    """
+    row_min, _ = _nearest(a, b, metric, exclude_self, block_size, device, method)
+    return _finish(row_min, metric)
+
+
+def cross_nearest_distances(a, b, *, metric: str = "euclidean", block_size: int = 2048,
+                            device: str = "cpu", method: str = "auto"):
+    """Nearest-neighbour distances across two sets in both directions, from one pass.
+
+    :param a: (n_a, m) 0/1/2.
+    :param b: (n_b, m) 0/1/2.
+    :returns: (a_to_b float64 (n_a,), b_to_a float64 (n_b,)): for each row of one set, the
+        distance to its nearest row of the other.
+    """
+    row_min, col_min = _nearest(a, b, metric, False, block_size, device, method)
+    return _finish(row_min, metric), _finish(col_min, metric)
+
+
+def pairwise_distances(a, b=None, *, metric: str = "euclidean", device: str = "cpu",
+                       method: str = "auto") -> np.ndarray:
+    """The full distance matrix between the rows of ``a`` and ``b`` (default ``a``).
+
+    For small sets (tests, plots): materialises (n_a, n_b). Values are exact: integers for
+    Manhattan, square roots of exact integers for Euclidean.
+
+    :returns: float64 array (n_a, n_b).
+    """
+    _check_metric(metric)
+    xa = _as_int8(a, device)
+    xb = xa if b is None else _as_int8(b, device)
+    fa, na = _encode(xa, metric)
+    fb, nb = _encode(xb, metric)
+    return _finish(na[:, None] + nb[None, :] - 2 * exact_gram(fa, fb, method=method), metric)

@@ -1,0 +1,350 @@
+"""Tests of genobench/report.py: leaderboard data, HTML / Markdown / JSON / CSV output."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genobench.report import format_number, leaderboard_data, leaderboard_frame, render_leaderboard
+
+SUITE = "bostau_chr25_small"
+METRIC_INFO = {
+    "allele_frequency_r": dict(
+        name="allele_frequency_r", label="Allele frequency r", family="fidelity",
+        direction="higher", ideal=1.0, range=[-1.0, 1.0],
+        description="Pearson r of per-SNP alternate allele frequencies, real vs synthetic.",
+        citation="Xie et al. 2026, GigaScience"),
+    "ld_decay_distance": dict(
+        name="ld_decay_distance", label="LD decay distance", family="fidelity",
+        direction="lower", ideal=0.0, range=[0.0, 1.0],
+        description="Mean absolute difference of LD-decay curves.", citation=""),
+    "fst": dict(
+        name="fst", label="Fst", family="fidelity", direction="lower", ideal=0.0,
+        range=[0.0, 1.0], description="H_T-weighted Fst between real and synthetic.",
+        citation="Hudson et al. 1992"),
+    "aats": dict(
+        name="aats", label="AATS", family="privacy", direction="target", ideal=0.5,
+        range=[0.0, 1.0], description="Nearest-neighbour adversarial accuracy.",
+        citation="Yale et al. 2020"),
+}
+# Seed-1 values; seed s adds (s - 1) * 0.001. The reference would win everything if ranked.
+VALUES = {
+    "gen_a": dict(allele_frequency_r=0.991, ld_decay_distance=0.010, fst=0.020, aats=0.30),
+    "gen_b": dict(allele_frequency_r=0.950, ld_decay_distance=0.020, fst=0.005, aats=0.62),
+    "gen_c": dict(allele_frequency_r=0.900, ld_decay_distance=0.030, fst=0.010, aats=0.55),
+    "real_holdout": dict(allele_frequency_r=0.999, ld_decay_distance=0.001, fst=0.001, aats=0.5),
+}
+FAILED = "broken"
+ERROR = "GeneratorError: fit failed | CUDA out of memory"
+
+
+def make_record(suite: str, generator: str, seed: int, *, values: dict | None = None,
+                error: str | None = None, reference: bool = False, curves: bool = True) -> dict:
+    """One job record shaped like genobench.results documents it."""
+    rng = np.random.default_rng(seed + 17 * len(generator))
+    timing = {phase: dict(seconds=seconds * seed, cpu_seconds=seconds, peak_rss_mb=rss)
+              for phase, seconds, rss in (("fit", 12.5, 850.0), ("generate", 0.8, 910.0),
+                                          ("evaluate", 3.2, 400.0))}
+    record = dict(
+        schema=1, suite=suite, generator=generator, seed=seed,
+        status="failed" if error else "ok", error=error, error_detail=None, metrics={},
+        curves={}, metric_info=METRIC_INFO, timing=timing,
+        generator_info=dict(description=f"The {generator} model.", citation="Doe 2024",
+                            options={}, provider="genobench_plugins.test",
+                            is_reference=reference, supports_phenotypes=False),
+        suite_info=dict(sizes=dict(train=800, validation=100, test=100), n_snps=2000,
+                        chromosomes=["25"], cache_key="abc123"),
+        provenance=dict(timestamp=f"2026-01-0{seed}T10:00:00+0000",
+                        software=dict(python="3.11.7", numpy="1.26.4", genobench="0.1.0"),
+                        parameters=dict(seed=seed), machine=dict(hostname="node1", cpus=16),
+                        command="genobench run suites/small.toml"))
+    if error:
+        return record
+    for name, value in (values or {}).items():
+        record["metrics"][name] = dict(value=value + (seed - 1) * 0.001, note=None)
+    if curves:
+        distance = np.logspace(3, 6, 8)
+        real_ld = 0.3 * np.exp(-distance / 2e5) + 0.02
+        real_af = rng.uniform(0, 1, 300)
+        record["curves"] = {
+            "ld_decay_distance": dict(distance_bp=distance.tolist(), real=real_ld.tolist(),
+                                      synthetic=(real_ld * rng.uniform(0.6, 1.1)).tolist()),
+            "allele_frequency_r": dict(
+                real=real_af.tolist(),
+                synthetic=np.clip(real_af + rng.normal(0, 0.05, 300), 0, 1).tolist()),
+        }
+    return record
+
+
+def make_records(seeds=(1, 2), suites=(SUITE,), curves: bool = True) -> list[dict]:
+    """Three generators and a reference row x ``seeds``, plus a generator that always fails."""
+    records = []
+    for suite in suites:
+        for seed in seeds:
+            for generator, values in VALUES.items():
+                records.append(make_record(suite, generator, seed, values=values, curves=curves,
+                                           reference=generator == "real_holdout"))
+            records.append(make_record(suite, FAILED, seed, error=ERROR))
+    return records
+
+
+class Tables(HTMLParser):
+    """Collects every HTML table as a list of rows; a row is (tr attrs, [(cell attrs, text)])."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append((dict(attrs), []))
+        elif tag in ("td", "th"):
+            self._cell = (dict(attrs), [])
+            self.tables[-1][-1][1].append(self._cell)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1].append(data)
+
+    @classmethod
+    def parse(cls, html: str) -> list[list[tuple[dict, list[tuple[dict, str]]]]]:
+        parser = cls()
+        parser.feed(html)
+        return [[(attrs, [(a, "".join(t).strip()) for a, t in cells]) for attrs, cells in table]
+                for table in parser.tables]
+
+
+def suite_table(html: str) -> list[tuple[dict, list[tuple[dict, str]]]]:
+    """The first per-suite leaderboard table (its header row carries data-metric)."""
+    for table in Tables.parse(html):
+        if any("data-metric" in attrs for attrs, _ in table[0][1]):
+            return table
+    raise AssertionError("no suite table in the HTML")
+
+
+def markdown_rows(markdown: str, section: str) -> list[str]:
+    """Table lines of the Markdown section headed ``section`` (header and rule dropped)."""
+    body = markdown.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in body.splitlines() if line.startswith("|")]
+    return lines[2:]
+
+
+def unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+@pytest.fixture(scope="module")
+def records():
+    return make_records()
+
+
+@pytest.fixture(scope="module")
+def rendered(records, tmp_path_factory):
+    paths = render_leaderboard(records, tmp_path_factory.mktemp("board"), title="Test board")
+    return dict(paths=paths, html=paths["html"].read_text(encoding="utf-8"),
+                md=paths["md"].read_text(encoding="utf-8"))
+
+
+def test_files_written(rendered, tmp_path):
+    paths = rendered["paths"]
+    assert set(paths) == {"html", "md", "json", "csv"}
+    for fmt, path in paths.items():
+        assert path.name == f"leaderboard.{fmt}" and path.stat().st_size > 0
+    assert "<title>Test board</title>" in rendered["html"]
+    assert rendered["md"].startswith("# Test board")
+
+
+def test_html_is_self_contained(rendered):
+    html = rendered["html"]
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert not re.search(r"<link\b|<script[^>]+src|@import|url\(\s*['\"]?https?:", html, re.I)
+    assert html.count("data:image/png;base64,") == 3  # LD decay, allele frequency, AATS
+    assert "addEventListener" in html and "<style>" in html
+
+
+def test_best_cell_by_direction(records, rendered):
+    suite = leaderboard_data(records)["suites"][0]
+    best = {name: [row["generator"] for row in suite["rows"] if row["cells"][name]["best"]]
+            for name in suite["metrics"]}
+    # higher: gen_a; lower: gen_b on fst, gen_a on LD; target 0.5: gen_c (0.55) beats 0.62, 0.30.
+    assert best == dict(allele_frequency_r=["gen_a"], ld_decay_distance=["gen_a"], fst=["gen_b"],
+                        aats=["gen_c"])
+
+    table = suite_table(rendered["html"])
+    header = [attrs.get("data-metric") for attrs, _ in table[0][1]]
+    marked = {}
+    for attrs, cells in table[1:]:
+        for column, (cell_attrs, _) in enumerate(cells):
+            if "best" in cell_attrs.get("class", "").split():
+                marked[header[column]] = attrs["data-generator"]
+    assert marked == {name: winners[0] for name, winners in best.items()}
+
+    rows = {line.split("|")[1].strip(): line for line in markdown_rows(rendered["md"],
+                                                                        f"Suite {SUITE}")}
+    assert "**0.0055 ± 0.00071**" in rows["gen_b"]
+    assert "**0.5505 ± 0.00071**" in rows["gen_c"]
+    assert "**" not in rows["gen_c"].split("|")[1] + rows["gen_c"].split("|")[3]
+
+
+def test_reference_excluded_from_best_and_ranking(records, rendered):
+    data = leaderboard_data(records)
+    reference = next(row for row in data["suites"][0]["rows"] if row["is_reference"])
+    assert reference["generator"] == "real_holdout"
+    assert not any(cell["best"] or cell["rank"] is not None
+                   for cell in reference["cells"].values())
+    assert "real_holdout" not in [entry["generator"] for entry in data["ranking"]]
+    # Ranks over four metrics: gen_b 2,2,1,2; gen_a 1,1,3,3; gen_c 3,3,2,1; broken last on each.
+    ranking = {entry["generator"]: entry for entry in data["ranking"]}
+    assert [entry["generator"] for entry in data["ranking"]] == ["gen_b", "gen_a", "gen_c",
+                                                                 FAILED]
+    assert ranking["gen_b"]["mean_rank"] == pytest.approx(1.75)
+    assert ranking["gen_a"]["mean_rank"] == pytest.approx(2.0)
+    assert ranking[FAILED]["mean_rank"] == pytest.approx(4.0)
+    assert ranking["gen_a"]["wins"] == 2 and ranking[FAILED]["failed_jobs"] == 2
+
+    table = suite_table(rendered["html"])
+    row = next(attrs for attrs, _ in table[1:] if attrs["data-generator"] == "real_holdout")
+    assert "reference" in row["class"].split()
+    ranking_table = Tables.parse(rendered["html"])[0]
+    assert [cells[1][1] for _, cells in ranking_table[1:]] == ["gen_b", "gen_a", "gen_c", FAILED]
+
+
+def test_ties_share_average_rank_across_suites():
+    records = make_records(seeds=(1,), suites=("s1", "s2"), curves=False)
+    for record in records:  # gen_c equals gen_b everywhere in s2
+        if record["suite"] == "s2" and record["generator"] == "gen_c":
+            record["metrics"] = copy.deepcopy(next(
+                r for r in records if r["suite"] == "s2" and r["generator"] == "gen_b")["metrics"])
+    data = leaderboard_data(records)
+    s2 = {row["generator"]: row for row in data["suites"][1]["rows"]}
+    assert s2["gen_b"]["cells"]["fst"]["rank"] == s2["gen_c"]["cells"]["fst"]["rank"] == 1.5
+    assert s2["gen_b"]["cells"]["fst"]["best"] and s2["gen_c"]["cells"]["fst"]["best"]
+    entry = next(e for e in data["ranking"] if e["generator"] == "gen_c")
+    assert entry["n_ranks"] == 8 and set(entry["suites"]) == {"s1", "s2"}
+    assert entry["mean_rank"] == pytest.approx(np.mean(list(entry["suites"].values())))
+
+
+def test_failed_row_shows_reason(records, rendered):
+    row = next(r for r in leaderboard_data(records)["suites"][0]["rows"]
+               if r["generator"] == FAILED)
+    assert row["status"] == "failed" and row["errors"][0]["error"] == ERROR
+    table = suite_table(rendered["html"])
+    cells = next(cells for attrs, cells in table[1:] if attrs["data-generator"] == FAILED)
+    error_cell = next(cell for cell in cells if "error" in cell[0].get("class", ""))
+    assert ERROR in error_cell[1] and error_cell[0]["colspan"] == "4"
+
+    line = next(line for line in markdown_rows(rendered["md"], f"Suite {SUITE}")
+                if line.startswith(f"| {FAILED}"))
+    assert "**failed**: GeneratorError: fit failed \\| CUDA out of memory" in line
+    assert unescaped_pipes(line) == 10  # generator + 4 metrics + 4 timings
+
+
+def test_one_markdown_row_per_generator(rendered):
+    rows = markdown_rows(rendered["md"], f"Suite {SUITE}")
+    names = [re.split(r"(?<!\\)\|", line)[1].split(" — ")[0].strip() for line in rows]
+    assert names == ["gen_b", "gen_a", "gen_c", FAILED, "*real_holdout* (reference)"]
+    assert len({unescaped_pipes(line) for line in rows}) == 1
+    assert len(markdown_rows(rendered["md"], "Overall ranking")) == 4
+
+
+def test_mean_and_std_over_seeds(records, rendered, tmp_path):
+    cell = next(r for r in leaderboard_data(records)["suites"][0]["rows"]
+                if r["generator"] == "gen_a")["cells"]["allele_frequency_r"]
+    assert cell["n"] == 2 and cell["mean"] == pytest.approx(0.9915)
+    assert cell["std"] == pytest.approx(math.sqrt(0.0005**2 * 2))
+    assert ">0.9915 ± 0.00071<" in rendered["html"]
+
+    paths = render_leaderboard(make_records(seeds=(3,), curves=False), tmp_path)
+    markdown = paths["md"].read_text(encoding="utf-8")
+    assert "±" not in "".join(markdown_rows(markdown, f"Suite {SUITE}"))
+    assert "0.993" in markdown
+
+
+def test_malicious_plugin_text_is_escaped(tmp_path):
+    evil = "<script>alert(1)</script>"
+    records = make_records(seeds=(1,))
+    for record in records:
+        if record["generator"] == "gen_a":
+            record["generator"] = evil
+            record["generator_info"]["description"] = '<img src=x onerror="alert(2)"> a|b'
+            record["metrics"]["fst"] = dict(value=None, note='<b>bad</b> "quoted"')
+        if record["generator"] == FAILED:
+            record["error"] = "boom | <script>alert(3)</script>\nsecond line"
+    paths = render_leaderboard(records, tmp_path)
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>bad" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 1  # the page's own sorting script
+
+    markdown = paths["md"].read_text(encoding="utf-8")
+    assert "<script>" not in markdown and "<img" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    rows = markdown_rows(markdown, f"Suite {SUITE}")
+    assert len(rows) == 5 and len({unescaped_pipes(line) for line in rows}) == 1
+    assert "boom \\| &lt;script&gt;alert(3)&lt;/script&gt; second line" in markdown
+    glossary = markdown_rows(markdown, "Generators")
+    assert any("a\\|b" in line for line in glossary)
+    assert len({unescaped_pipes(line) for line in glossary}) == 1
+
+
+def test_missing_value_shows_note(tmp_path):
+    records = make_records(seeds=(1,), curves=False)
+    records[0]["metrics"]["fst"] = dict(value=None, note="needs the training split")
+    html = render_leaderboard(records, tmp_path)["html"].read_text(encoding="utf-8")
+    table = suite_table(html)
+    header = [attrs.get("data-metric") for attrs, _ in table[0][1]]
+    cells = next(cells for attrs, cells in table[1:]
+                 if attrs["data-generator"] == records[0]["generator"])
+    attrs, text = cells[header.index("fst")]
+    assert text == "n/a" and "needs the training split" in attrs["title"]
+
+
+@pytest.mark.parametrize("damage", ["none", "partial", "malformed"])
+def test_missing_curves_do_not_crash(tmp_path, damage):
+    records = make_records(seeds=(1,), curves=damage != "none")
+    for record in records:
+        if damage == "partial" and record["generator"] != "gen_a":
+            record["curves"] = {}
+        if damage == "malformed" and record["curves"]:
+            record["curves"]["ld_decay_distance"]["real"] = [0.1, None]  # wrong length
+            record["curves"]["allele_frequency_r"] = {"real": "oops"}
+        if damage == "none":
+            record.pop("curves")
+            record["metrics"].pop("aats", None)
+    paths = render_leaderboard(records, tmp_path)
+    html = paths["html"].read_text(encoding="utf-8")
+    expected = dict(none=0, partial=3, malformed=1)[damage]
+    assert html.count("data:image/png;base64,") == expected
+
+
+def test_json_round_trips(records, rendered):
+    loaded = json.loads(rendered["paths"]["json"].read_text(encoding="utf-8"))
+    assert loaded == leaderboard_data(records)
+    assert loaded["suites"][0]["rows"][0]["cells"]["fst"].keys() >= {"mean", "std", "n"}
+
+
+def test_csv_is_long_format(records, rendered):
+    frame = pd.read_csv(rendered["paths"]["csv"])
+    assert list(frame.columns) == list(leaderboard_frame(records).columns)
+    ok = frame[frame.status == "ok"]
+    assert len(ok) == 4 * 2 * 4  # generators (with reference) x seeds x metrics
+    failed = frame[frame.status == "failed"]
+    assert len(failed) == 2 and failed.metric.isna().all() and (failed.error == ERROR).all()
+
+
+def test_format_number():
+    assert [format_number(v) for v in (0.98712, 0.5, 123.456, 12345.6, 1.234e-5, 0, None)] == [
+        "0.9871", "0.5", "123.5", "12,346", "1.23e-05", "0", "n/a"]

@@ -1,0 +1,111 @@
+"""Jobs end to end: fit, generate, validate, evaluate, store; faults become failed rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from genobench import plugins
+from genobench.benchmark import run_benchmark
+from genobench.executors import InlineExecutor, ProcessExecutor
+from genobench.results import load_results
+from genobench.runner import plan, run_job
+from genobench.suites import load_spec
+
+
+@pytest.fixture
+def faulty(tmp_path, monkeypatch):
+    """The misbehaving generators of tests/faulty_plugins.py, installed as an entry point."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from faulty_plugins import install_faulty_plugins
+
+    (tmp_path / "site").mkdir()
+    site = install_faulty_plugins(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    plugins.reset_plugins()
+    yield
+    plugins.reset_plugins()
+
+
+def test_one_job_end_to_end(tiny_suite_file):
+    spec = load_spec(tiny_suite_file)
+    (job,) = plan([spec], generators=["independent_sites"])
+    record = run_job(job)
+    assert record["status"] == "ok", record["error"]
+    assert set(record["timing"]) == {"fit", "generate", "evaluate"}
+    for usage in record["timing"].values():
+        assert usage["seconds"] >= 0 and usage["peak_rss_mb"] > 0
+    assert record["metrics"]["allele_frequency_r"]["value"] > 0.8
+    assert record["metric_info"]["fst"]["direction"] == "lower"
+    provenance = record["provenance"]
+    assert provenance["parameters"]["seed"] == 1
+    assert {"genobench", "numpy", "msprime", "stdpopsim"} <= set(provenance["software"])
+    assert provenance["machine"]["cpus"] >= 1
+    assert record["suite_info"]["n_snps"] == 200
+    json.dumps(record, allow_nan=False)
+
+
+def test_same_seed_same_record(tiny_suite_file):
+    spec = load_spec(tiny_suite_file)
+    (job,) = plan([spec], generators=["independent_sites"], seeds=[5])
+    first, second = run_job(job), run_job(job)
+    assert first["metrics"] == second["metrics"] or all(
+        first["metrics"][k]["value"] == second["metrics"][k]["value"] for k in first["metrics"])
+
+
+def test_run_writes_records_and_leaderboard(tiny_suite_file, tmp_path):
+    spec = load_spec(tiny_suite_file)
+    summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor())
+    names = {r["generator"] for r in summary.records}
+    assert names == {"independent_sites", "msprime", "real_holdout"}
+    assert all(r["status"] == "ok" for r in summary.records)
+    for fmt in ("html", "md"):
+        assert summary.leaderboard[fmt].exists()
+    assert len(load_results(tmp_path / "out")) == 3
+    resumed = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(), resume=True)
+    assert resumed.ran == [] and len(resumed.skipped) == 3
+
+
+FAULTS = {
+    "fails_at_fit": "generator 'fails_at_fit' failed in fit: RuntimeError: fit exploded",
+    "fails_at_generate": "failed in generate: RuntimeError: generate exploded",
+    "wrong_shape": "generator 'wrong_shape' output: expected 200 SNPs, got 201",
+    "too_few": "generator 'too_few' output: expected 24 individuals, got 23",
+    "returns_three": "generator 'returns_three' output: value 3.0 at individual 12, SNP 66",
+    "returns_minus_one": "value -1.0 at individual 12, SNP 66 is not a genotype",
+    "returns_nan": "value nan at individual 12, SNP 66",
+    "returns_strings": "expected integer dosages",
+    "returns_none": "expected a 2-D array",
+}
+
+
+def test_plugin_faults_become_failed_rows_inline(faulty, tiny_suite_file, tmp_path):
+    spec = load_spec(tiny_suite_file)
+    summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(),
+                            generators=["ok_ones", *FAULTS])
+    by_name = {r["generator"]: r for r in summary.records}
+    assert by_name["ok_ones"]["status"] == "ok"
+    for name, message in FAULTS.items():
+        assert by_name[name]["status"] == "failed"
+        assert message in by_name[name]["error"], by_name[name]["error"]
+        assert "\n" not in by_name[name]["error"]
+    html = summary.leaderboard["html"].read_text()
+    assert "fit exploded" in html
+
+
+def test_process_isolation_limits_and_crashes(faulty, tiny_suite_file, tmp_path):
+    spec = load_spec(tiny_suite_file)
+    summary = run_benchmark(
+        [spec], tmp_path / "out", executor=ProcessExecutor(jobs=2),
+        generators=["ok_ones", "hangs", "eats_memory", "dies", "returns_three"],
+        time_limit=25, memory_limit=1.0)
+    by_name = {r["generator"]: r for r in summary.records}
+    assert by_name["ok_ones"]["status"] == "ok"
+    assert by_name["hangs"]["error"] == "generator 'hangs' timed out after 25 s"
+    assert by_name["eats_memory"]["error"].startswith("generator 'eats_memory' exceeded 1 GB")
+    assert "process exited with code 3" in by_name["dies"]["error"]
+    assert "value 3.0" in by_name["returns_three"]["error"]
