@@ -22,6 +22,7 @@ from .errors import PluginError, UnknownNameError
 #: Core modules registered as plugins, through the same ``pm.register`` path as any other.
 DEFAULT_PLUGINS = (
     "genobench.sources.simulated",
+    "genobench.sources.files",
     "genobench.metrics.fidelity",
     "genobench.metrics.privacy",
 )

@@ -94,7 +94,8 @@ def _number(value) -> float | None:
 
 
 def _one_line(text) -> str:
-    return " ".join(str(text).split()) if text else ""
+    """``text`` on one line with runs of white space collapsed ("" for None)."""
+    return " ".join(str(text).split()) if text is not None else ""
 
 
 def _generator_glossary(records: list[dict]) -> list[dict]:
@@ -127,7 +128,7 @@ def _metric_glossary(records: list[dict]) -> dict[str, dict]:
 
 def _metric_info(name: str, raw: dict) -> dict:
     direction = raw.get("direction") if raw.get("direction") in DIRECTIONS else None
-    return dict(name=name, label=str(raw.get("label") or name),
+    return dict(name=name, label=_one_line(raw.get("label")) or name,
                 family=str(raw.get("family") or "other"), direction=direction,
                 ideal=_number(raw.get("ideal")),
                 range=[_number(bound) for bound in raw.get("range") or []],
@@ -319,6 +320,8 @@ def render_leaderboard(records: list[dict], out_dir: Path, *,
     markdown = _environment(html=False).get_template("leaderboard.md.j2")
     paths["md"].write_text(markdown.render(context), encoding="utf-8")
     write_json_atomic(paths["json"], data)
+    # The atomic writer's temporary file is private (0600); give the JSON the others' mode.
+    paths["json"].chmod(paths["md"].stat().st_mode & 0o777)
     leaderboard_frame(records).to_csv(paths["csv"], index=False)
     return paths
 
@@ -418,7 +421,10 @@ def _plots(records: list[dict], data: dict) -> dict[str, list[dict]]:
     plots = {}
     for suite in data["suites"]:
         reference = {row["generator"] for row in suite["rows"] if row["is_reference"]}
-        jobs = [r for r in records if str(r["suite"]) == suite["name"] and r.get("status") == "ok"]
+        position = {row["generator"]: index for index, row in enumerate(suite["rows"])}
+        jobs = sorted((r for r in records
+                       if str(r["suite"]) == suite["name"] and r.get("status") == "ok"),
+                      key=lambda r: position[str(r["generator"])])  # the table's row order
         style = {row["generator"]: dict(color="0.35" if row["generator"] in reference
                                         else colours.get(row["generator"], "C0"),
                                         reference=row["generator"] in reference)
@@ -448,18 +454,22 @@ def _label(name: str, limit: int = 40) -> str:
 
 
 def _figure(width: float, height: float):
-    # A bare Figure (no pyplot) renders with Agg and is freed with its last reference, as in
-    # matplotlib's "Embedding in a web application server" example.
+    # A bare Figure on an Agg canvas, no pyplot: nothing global to switch or close, and the
+    # figure is freed with its last reference (matplotlib's "Embedding in a web application
+    # server" example).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
-def _png(figure, title: str, caption: str) -> dict:
+def _png(figure, title: str, caption: str, *, wide: bool = False) -> dict:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, facecolor="white")
     figure.clear()
-    return dict(title=title, caption=caption,
+    return dict(title=title, caption=caption, wide=wide,
                 png=base64.b64encode(buffer.getvalue()).decode("ascii"))
 
 
@@ -508,9 +518,9 @@ def _allele_frequency_plot(jobs: list[dict], style: dict, max_points: int = 4000
             panels[str(job["generator"])] = series
     if not panels:
         return None
-    columns = min(len(panels), 4)
+    columns = min(len(panels), 5)
     rows = math.ceil(len(panels) / columns)
-    figure = _figure(2.6 * columns + 0.4, 2.6 * rows + 0.3)
+    figure = _figure(2.5 * columns + 0.4, 2.8 * rows + 0.4)
     grid = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
     for axes, (generator, (real, synthetic)) in zip(grid.flat, panels.items(), strict=False):
         keep = np.linspace(0, len(real) - 1, min(len(real), max_points)).astype(int)
@@ -522,14 +532,15 @@ def _allele_frequency_plot(jobs: list[dict], style: dict, max_points: int = 4000
         r = np.corrcoef(real[finite], synthetic[finite])[0, 1] if finite.sum() > 2 else np.nan
         axes.set_title(_label(generator, 28) + (f"\nr = {r:.4f}" if np.isfinite(r) else ""),
                        fontsize=9, style="italic" if look["reference"] else "normal")
-        axes.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
+        axes.set(xlim=(0, 1), ylim=(0, 1))
+        axes.set_box_aspect(1)
         _tidy(axes)
     for axes in grid.flat[len(panels):]:
         axes.set_visible(False)
     figure.supxlabel("real allele frequency", fontsize=9)
     figure.supylabel("synthetic allele frequency", fontsize=9)
     return _png(figure, "Allele frequencies", "Alternate-allele frequency per SNP, real test "
-                "split (x) against synthetic (y); the dotted line is equality.")
+                "split (x) against synthetic (y); the dotted line is equality.", wide=True)
 
 
 def _aats_plot(suite: dict, style: dict) -> dict | None:

@@ -86,10 +86,17 @@ def write_json_atomic(path: Path, payload) -> None:
             json.dump(payload, out, indent=1, default=_jsonable, allow_nan=False)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(staging, 0o644 & ~_umask())
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _jsonable(value):

@@ -57,6 +57,15 @@ def test_exact_gram_chunks_long_inner_dimension(monkeypatch, method):
     np.testing.assert_array_equal(got.numpy(), int64_gram(a, b))
 
 
+def test_int8_product_pads_to_cuda_shapes():
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 3, (5, 13), dtype=np.int8)
+    b = rng.integers(0, 3, (13, 3), dtype=np.int8)
+    got = kernels._int8_product(torch.from_numpy(a), torch.from_numpy(b), pad=True)
+    assert got.shape == (5, 3)
+    np.testing.assert_array_equal(got.numpy(), a.astype(np.int64) @ b.astype(np.int64))
+
+
 def test_exact_gram_rejects_unknown_method():
     x = torch.zeros((2, 2), dtype=torch.int8)
     with pytest.raises(ValueError, match="method"):

@@ -119,10 +119,10 @@ class GenotypeFrequencyR(Metric):
     def compute(self, context):
         real = genotype_frequencies(context, "real")
         synthetic = genotype_frequencies(context, "synthetic")
-        rs = [pearson_r(real[:, k], synthetic[:, k]) for k in range(3)]
-        note = ", ".join(f"{g} r={r:.4f}" for g, r in zip(_GENOTYPES, rs))
-        curves = {f"r_{g}": [None if np.isnan(r) else r] for g, r in zip(_GENOTYPES, rs)}
-        value = float(np.mean(rs))
+        rs = {g: pearson_r(real[:, k], synthetic[:, k]) for k, g in enumerate(_GENOTYPES)}
+        note = ", ".join(f"{g} r={r:.4f}" for g, r in rs.items())
+        curves = {f"r_{g}": [None if np.isnan(r) else r] for g, r in rs.items()}
+        value = float(np.mean(list(rs.values())))
         if np.isnan(value):
             return MetricResult(None, f"undefined: {note}", curves)
         return MetricResult(value, note, curves)

@@ -15,8 +15,9 @@ are computed by :func:`exact_gram` in one of two exact ways:
   which hold 0/1/2 exactly) gives the exact result while ``k <= 2**22``.
 
 Longer inner dimensions are cut into chunks within those limits and the chunks are summed in
-int64. Downstream arithmetic is in int64 (distances) or float64 (correlations), so nearest
-neighbours and ties are decided exactly, and r is exact up to the final float64 division.
+int64. Distances stay integers (squared for Euclidean) until the end, so nearest neighbours
+and ties are decided exactly; r is formed in float64 from exact integer sums (one rounding in
+the numerator's conversion and the division, nowhere else).
 """
 
 from __future__ import annotations
@@ -48,13 +49,14 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
-def _int8_product(a: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
+def _int8_product(a: torch.Tensor, b_t: torch.Tensor, pad: bool | None = None) -> torch.Tensor:
     """``a @ b_t`` for int8 (p, k) and (k, q) through ``torch._int_mm``: int32 (p, q).
 
-    CUDA kernels want every dimension a multiple of 8 and the outer ones above 16: zero rows
-    and columns are padded on (they add nothing to the sums) and the result is cut back.
+    CUDA kernels want every dimension a multiple of 8 and above 16: with ``pad`` (default:
+    on any device but the CPU) zero rows and columns are padded on (they add nothing to the
+    sums) and the result is cut back.
     """
-    if a.device.type == "cpu":
+    if not (a.device.type != "cpu" if pad is None else pad):
         return torch._int_mm(a, b_t)
     (p, k), q = a.shape, b_t.shape[1]
     pp, kk, qq = (max(_round_up(size, 8), 24) for size in (p, k, q))
@@ -242,9 +244,9 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
         index = index[np.argsort(positions[index], kind="stable")]
         xt = _as_int8(dosages[:, index], device).T.contiguous()  # SNP-major (m_c, n)
         s, v = _snp_stats(xt)
-        keep = (v > 0).cpu().numpy()  # monomorphic SNPs: r undefined
+        keep = v > 0  # monomorphic SNPs: r undefined
         xt, s, v = xt[keep], s[keep], v[keep]
-        pos = positions[index][keep]
+        pos = positions[index][keep.cpu().numpy()]
         pos_t = torch.as_tensor(pos, device=device)
         n, m_c = xt.shape[1], xt.shape[0]
         for row in range(0, m_c, block_size):
@@ -253,18 +255,18 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
             right = int(np.searchsorted(pos, pos[row_end - 1] + max_distance, side="right"))
             for col in range(row, right, block_size):
                 col_end = min(col + block_size, right)
-                gram = exact_gram(xt[row:row_end], xt[col:col_end], method=method)
-                r = _correlation(gram, n, s[row:row_end], v[row:row_end],
-                                 s[col:col_end], v[col:col_end])
                 distance = pos_t[None, col:col_end] - pos_t[row:row_end, None]
-                upper = (torch.arange(col, col_end, device=device)[None, :]
-                         > torch.arange(row, row_end, device=device)[:, None])
-                wanted = upper & (distance >= min_distance) & (distance <= max_distance)
-                if not bool(wanted.any()):
+                # positions are sorted and min_distance > 0, so these pairs all have j > i
+                ii, jj = torch.nonzero((distance >= min_distance) & (distance <= max_distance),
+                                       as_tuple=True)
+                if ii.numel() == 0:
                     continue
-                d = distance[wanted].to(torch.float64)
+                gram = exact_gram(xt[row:row_end], xt[col:col_end], method=method)[ii, jj]
+                ii, jj = ii + row, jj + col
+                numerator = (n * gram - s[ii] * s[jj]).to(torch.float64)
+                r2 = (numerator * numerator / (v[ii] * v[jj])).clamp(max=1.0)
+                d = (pos_t[jj] - pos_t[ii]).to(torch.float64)
                 bins = (torch.bucketize(d, edges_t, right=True) - 1).clamp(0, n_bins - 1)
-                r2 = r[wanted] ** 2
                 sums += torch.bincount(bins, weights=r2, minlength=n_bins)
                 counts += torch.bincount(bins, minlength=n_bins)
     return LDDecay(edges, sums.cpu().numpy(), counts.cpu().numpy())

@@ -1,0 +1,580 @@
+"""Shared torch pieces of genobench's deep generators (VAE, GAN, WGAN-GP, PCA diffusion).
+
+What every deep plugin needs once: picking the device, seeding without touching global state,
+residual MLP blocks, one-hot genotype encoding, an exact k-NN precision / recall for checkpoint
+selection, a training loop with a wall-clock limit and best-checkpoint selection, phenotype
+standardisation, and saving / loading of trained models as plain state dicts.
+
+:class:`TorchGenerator` ties these together; a model subclasses it and implements
+``_fit_model`` (train), ``_sample`` (one batch of dosages), ``_modules`` and ``_build``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import genobench
+from genobench import FitContext, GeneratorError, GenotypeData
+
+#: The harness hands a fit the whole job's time limit; training takes at most this share of it,
+#: leaving the rest for generation and evaluation.
+TIME_LIMIT_SHARE = 0.8
+
+#: Format version of the files :meth:`TorchGenerator.save` writes.
+SAVE_FORMAT = 1
+
+#: Leaky ReLU slope of the seed paper's MLPs (Xie et al. 2026, GigaScience).
+LEAKY_SLOPE = 0.05
+
+
+# -- devices and seeds --------------------------------------------------------------------------
+def resolve_device(requested: str | None, context: FitContext | None = None) -> torch.device:
+    """The torch device to train on.
+
+    :param requested: a device name from the options ("cpu", "cuda", "cuda:1"), or None / "auto"
+        for the harness's choice (``context.device``); "cuda" without a GPU falls back to CPU.
+    """
+    name = requested if requested not in (None, "auto") else (
+        context.device if context is not None else "cpu")
+    if str(name).startswith("cuda") and not torch.cuda.is_available():
+        name = "cpu"
+    return torch.device(name)
+
+
+def child_seeds(seed: int, count: int) -> list[int]:
+    """``count`` independent integer seeds derived from ``seed`` (numpy's SeedSequence)."""
+    return [int(s) for s in np.random.default_rng(seed).integers(0, 2**62, size=count)]
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Run a block with torch's global generators seeded from ``seed``, restored afterwards.
+
+    Module initialisation, dropout, ``torch.randn`` and friends draw from the global generators;
+    forking them keeps a fit or a generate call deterministic for its seed without leaking state
+    to the caller (``torch.random.fork_rng``).
+    """
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type="cuda"):
+        torch.random.default_generator.manual_seed(seed)
+        if devices:
+            with torch.cuda.device(devices[0]):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+# -- building blocks ----------------------------------------------------------------------------
+def scaled_width(n_features: int, divisor: float, *, minimum: int = 32,
+                 maximum: int | None = None) -> int:
+    """A layer width proportional to the input size, ``n_features / divisor``, rounded to 8.
+
+    The seed paper sizes its GAN layers in proportion to 3 x SNPs (``proportional_neuron``);
+    ``maximum`` caps them so the CPU profiles stay fast.
+    """
+    width = max(minimum, int(round(n_features / divisor / 8)) * 8)
+    return min(width, maximum) if maximum else width
+
+
+def power_of_two_width(value: float, minimum: int, maximum: int) -> int:
+    """The power of two nearest ``value`` (log scale), clipped to [minimum, maximum]."""
+    width = 2 ** int(round(math.log2(max(value, 1.0))))
+    return int(min(max(width, minimum), maximum))
+
+
+def _norm(kind: str, width: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm1d(width)
+    if kind == "layer":
+        return nn.LayerNorm(width)
+    if kind == "none":
+        return nn.Identity()
+    raise GeneratorError(f"unknown normalisation {kind!r} (expected batch, layer or none)")
+
+
+class ResidualBlock(nn.Module):
+    """``skip(x) + LeakyReLU(Norm(Linear([x, c])))``: the residual MLP block of the paper.
+
+    A condition ``c`` (standardised phenotypes), when the block has ``cond_dim > 0``, is
+    concatenated to the block's input, so every block sees it (the paper's WGAN-GP). The skip is
+    the identity when the width is kept and a bias-free linear map when it changes.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, *, cond_dim: int = 0, norm: str = "batch",
+                 slope: float = LEAKY_SLOPE, dropout: float = 0.0):
+        super().__init__()
+        self.cond_dim = cond_dim
+        self.linear = nn.Linear(in_dim + cond_dim, out_dim)
+        self.norm = _norm(norm, out_dim)
+        self.activation = nn.LeakyReLU(slope)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.skip = nn.Identity() if in_dim == out_dim else nn.Linear(in_dim, out_dim, bias=False)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        inputs = torch.cat([x, cond], dim=1) if self.cond_dim else x
+        return self.skip(x) + self.dropout(self.activation(self.norm(self.linear(inputs))))
+
+
+class ResidualMLP(nn.Module):
+    """A stack of :class:`ResidualBlock` with the given widths; the condition enters each block."""
+
+    def __init__(self, in_dim: int, widths: list[int], *, cond_dim: int = 0, norm: str = "batch",
+                 slope: float = LEAKY_SLOPE, dropout: float = 0.0):
+        super().__init__()
+        dims = [in_dim, *widths]
+        self.blocks = nn.ModuleList(
+            ResidualBlock(a, b, cond_dim=cond_dim, norm=norm, slope=slope, dropout=dropout)
+            for a, b in zip(dims[:-1], dims[1:]))
+        self.out_dim = dims[-1]
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x, cond)
+        return x
+
+
+# -- genotype encodings -------------------------------------------------------------------------
+def one_hot(dosages: torch.Tensor) -> torch.Tensor:
+    """Dosages (n, m) in {0, 1, 2} as flattened one-hot float32 (n, 3 m), SNP-major."""
+    return F.one_hot(dosages.long(), 3).to(torch.float32).flatten(1)
+
+
+def dosages_from_logits(logits: torch.Tensor, *, sample: bool = False) -> torch.Tensor:
+    """Genotypes from per-SNP logits (n, 3 m) or (n, m, 3): argmax, or a categorical draw.
+
+    A categorical draw is the argmax of logits plus Gumbel noise (the hard Gumbel-Softmax at any
+    temperature); it uses torch's global generator, so call it inside :func:`seeded`.
+    """
+    logits = logits.reshape(logits.shape[0], -1, 3)
+    if sample:
+        gumbel = -torch.empty_like(logits).exponential_().log()
+        logits = logits + gumbel
+    return logits.argmax(dim=-1).to(torch.int8)
+
+
+# -- k-NN precision / recall --------------------------------------------------------------------
+def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Exact squared Euclidean distances between dosage rows, int64 (p, q).
+
+    Cross-products of 0/1/2 vectors are integers no larger than 4 m, exact in float32 for
+    m < 2**22 whatever the summation order; the rest is integer arithmetic.
+    """
+    gram = torch.round(a.float() @ b.float().T).to(torch.int64)
+    na = (a.long() ** 2).sum(1)
+    nb = (b.long() ** 2).sum(1)
+    return na[:, None] + nb[None, :] - 2 * gram
+
+
+def _kth_radius(x: torch.Tensor, k: int, block: int) -> torch.Tensor:
+    """Distance (squared) of each row to its k-th nearest other row of the same set."""
+    k = min(k, x.shape[0] - 1)
+    radii = []
+    for start in range(0, x.shape[0], block):
+        d = _squared_distances(x[start:start + block], x)
+        radii.append(d.kthvalue(k + 1, dim=1).values)  # +1: the row itself is at distance 0
+    return torch.cat(radii)
+
+
+def _coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor,
+              block: int) -> float:
+    """Share of ``points`` inside at least one ball (centre, radius) of the other set."""
+    inside = 0
+    for start in range(0, points.shape[0], block):
+        d = _squared_distances(points[start:start + block], centres)
+        inside += int((d <= radii[None, :]).any(dim=1).sum())
+    return inside / points.shape[0]
+
+
+def default_knn_k(n: int) -> int:
+    """k for the manifold estimate: about n / 20, between 3 and 60 (the paper's k on a chromosome)."""
+    return int(min(60, max(3, n // 20)))
+
+
+def knn_precision_recall(real, synthetic, *, k: int | None = None, device="cpu",
+                         block: int = 1024) -> dict[str, float]:
+    """Improved precision and recall (Kynkaanniemi et al. 2019, NeurIPS) and their F1.
+
+    Each real individual gets a ball reaching its k-th nearest real neighbour; precision is the
+    share of synthetic individuals inside some real ball, recall the share of real individuals
+    inside some synthetic ball (balls from synthetic neighbours). Euclidean distance on dosages,
+    computed exactly.
+
+    :param real: int8 (n, m) dosages (numpy or torch). :param synthetic: int8 (p, m).
+    :returns: {"precision", "recall", "f1"}, each in [0, 1].
+    """
+    real = torch.as_tensor(np.asarray(real) if not isinstance(real, torch.Tensor) else real,
+                           device=device)
+    synthetic = torch.as_tensor(synthetic, device=device)
+    k = k or default_knn_k(min(real.shape[0], synthetic.shape[0]))
+    precision = _coverage(synthetic, real, _kth_radius(real, k, block), block)
+    recall = _coverage(real, synthetic, _kth_radius(synthetic, k, block), block)
+    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    return dict(precision=precision, recall=recall, f1=f1)
+
+
+# -- training loop ------------------------------------------------------------------------------
+@dataclasses.dataclass
+class TrainingLog:
+    """What a training run did.
+
+    :ivar history: one dict per epoch: ``epoch`` (1-based), ``seconds`` since the fit began,
+        the losses ``run_epoch`` returned and, where validated, ``precision``, ``recall``, ``f1``.
+    :ivar best_epoch: epoch of the kept weights (the best validation F1, else the last).
+    :ivar stopped: "epochs", "time_limit" or "patience".
+    """
+
+    history: list = dataclasses.field(default_factory=list)
+    best_epoch: int = 0
+    best_score: float | None = None
+    stopped: str = "epochs"
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _snapshot(modules: dict[str, nn.Module]) -> dict:
+    return {name: copy.deepcopy({k: v.detach().clone() for k, v in m.state_dict().items()})
+            for name, m in modules.items()}
+
+
+def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[str, nn.Module],
+               validate: Callable[[], dict] | None = None, eval_every: int = 1,
+               time_limit: float | None = None, started: float | None = None,
+               progress: Callable[..., None] | None = None, patience: int | None = None
+               ) -> TrainingLog:
+    """Train for ``epochs``, keep the weights with the best validation F1, stop on time.
+
+    :param run_epoch: ``run_epoch(epoch)`` (0-based) trains one epoch, returns {loss: float}.
+    :param modules: the modules whose weights make a checkpoint (restored at the end).
+    :param validate: returns k-NN {"precision", "recall", "f1"} of the current weights, or None
+        to keep the last weights. Called every ``eval_every`` epochs and after the last one.
+    :param time_limit: wall-clock seconds from ``started`` (``time.monotonic()``) that training
+        may use. An epoch does not start when the mean epoch time (plus a validation, when one
+        is due) would cross it; at least one epoch always runs.
+    :param progress: ``progress(step=, total=, **values)`` after every epoch.
+    :param patience: stop after this many validations without a better F1 (None: never).
+    """
+    started = time.monotonic() if started is None else started
+    log = TrainingLog()
+    best_state, best_score, stale = None, -math.inf, 0
+    epoch_seconds: list[float] = []
+    eval_seconds = 0.0
+    last_validated = -1
+
+    def evaluate(epoch: int, record: dict) -> None:
+        nonlocal best_state, best_score, stale, eval_seconds, last_validated
+        t0 = time.monotonic()
+        scores = validate()
+        eval_seconds = time.monotonic() - t0
+        last_validated = epoch
+        record.update({k: round(float(v), 4) for k, v in scores.items()})
+        if scores["f1"] > best_score:
+            best_score, best_state, stale = scores["f1"], _snapshot(modules), 0
+            log.best_epoch, log.best_score = epoch + 1, float(scores["f1"])
+        else:
+            stale += 1
+
+    for epoch in range(epochs):
+        t0 = time.monotonic()
+        losses = run_epoch(epoch)
+        epoch_seconds.append(time.monotonic() - t0)
+        record = {"epoch": epoch + 1, **{k: float(v) for k, v in losses.items()}}
+        due = validate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs)
+        if due:
+            evaluate(epoch, record)
+        record["seconds"] = round(time.monotonic() - started, 3)
+        log.history.append(record)
+        if progress is not None:
+            progress(step=epoch + 1, total=epochs,
+                     **{k: v for k, v in record.items() if k not in ("epoch", "seconds")})
+        if patience is not None and validate is not None and stale >= patience:
+            log.stopped = "patience"
+            break
+        if time_limit is not None and epoch + 1 < epochs:
+            elapsed = time.monotonic() - started
+            next_due = validate is not None and (epoch + 2) % eval_every == 0
+            needed = float(np.mean(epoch_seconds[-5:])) + (eval_seconds if next_due else 0.0)
+            if elapsed + needed > time_limit:
+                log.stopped = "time_limit"
+                if validate is not None and last_validated != epoch and \
+                        elapsed + eval_seconds <= time_limit:
+                    evaluate(epoch, record)
+                break
+    if best_state is not None:
+        for name, module in modules.items():
+            module.load_state_dict(best_state[name])
+    else:
+        log.best_epoch = len(log.history)
+    log.seconds = round(time.monotonic() - started, 3)
+    return log
+
+
+def batches(n: int, batch_size: int, *, shuffle: bool, device,
+            drop_small: bool = False) -> list[torch.Tensor]:
+    """Index batches over ``n`` rows (a random permutation from the global generator).
+
+    With ``drop_small`` a last batch smaller than half the batch size is left out (BatchNorm
+    and GAN steps on a handful of rows are noise).
+    """
+    order = torch.randperm(n, device=device) if shuffle else torch.arange(n, device=device)
+    parts = list(torch.split(order, batch_size))
+    if drop_small and len(parts) > 1 and parts[-1].numel() < batch_size // 2:
+        parts.pop()
+    return parts
+
+
+# -- phenotypes ---------------------------------------------------------------------------------
+@dataclasses.dataclass
+class PhenotypeScaler:
+    """Standardises phenotypes to mean 0, sd 1 with the training split's moments.
+
+    Missing values (NaN) become 0, the training mean.
+    """
+
+    names: list
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, frame) -> PhenotypeScaler:
+        values = frame.to_numpy(dtype=np.float64)
+        mean = np.nan_to_num(np.nanmean(values, axis=0))
+        scale = np.nan_to_num(np.nanstd(values, axis=0), nan=1.0)
+        scale[scale <= 0] = 1.0
+        return cls(list(map(str, frame.columns)), mean, scale)
+
+    def transform(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.shape[1] != len(self.names):
+            raise GeneratorError(f"expected phenotypes for {len(self.names)} trait(s) "
+                                 f"({', '.join(self.names)}), got {values.shape[1]} columns")
+        return np.nan_to_num((values - self.mean) / self.scale).astype(np.float32)
+
+
+# -- the base class -----------------------------------------------------------------------------
+class TorchGenerator(genobench.Generator):
+    """Base of the deep generators: profiles, options, seeding, validation, save / load.
+
+    Subclasses set :attr:`DEFAULTS` (hyperparameters and their defaults for the ``standard``
+    profile) and :attr:`PROFILES` (what ``quick`` and ``paper`` change), and implement
+    :meth:`_fit_model`, :meth:`_sample`, :meth:`_modules` and :meth:`_build`.
+
+    Options common to all: ``epochs``, ``batch_size``, ``eval_every`` (epochs between
+    validations), ``patience`` (validations without improvement before stopping; None: never),
+    ``validation_size`` (at most this many validation individuals scored), ``knn_k`` (None:
+    about n / 20), ``device`` ("auto", "cpu", "cuda"), ``generate_batch`` (rows per generation
+    batch, bounds memory).
+    """
+
+    DEFAULTS: dict[str, Any] = {}
+    PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
+    COMMON = dict(patience=None, validation_size=1000, knn_k=None, device="auto",
+                  generate_batch=2048)
+
+    def __init__(self, **options):
+        known = set(self.DEFAULTS) | set(self.COMMON)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise GeneratorError(
+                f"{self.name}: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}")
+        super().__init__(**options)
+
+    # -- configuration ---------------------------------------------------------------------
+    @classmethod
+    def hyperparameters(cls, profile: str = "standard") -> dict:
+        """Default hyperparameters of ``profile`` (before the user's options)."""
+        if profile not in cls.PROFILES:
+            raise GeneratorError(f"{cls.name}: unknown profile {profile!r}")
+        return {**cls.COMMON, **cls.DEFAULTS, **cls.PROFILES[profile]}
+
+    def _configure(self, context: FitContext | None) -> dict:
+        profile = context.profile if context is not None else "standard"
+        config = self.hyperparameters(profile)
+        config.update(self.options)
+        config["profile"] = profile
+        return config
+
+    # -- the harness interface -------------------------------------------------------------
+    def fit(self, train: GenotypeData, *, seed: int, context: FitContext | None = None) -> None:
+        started = time.monotonic()
+        self.config_ = self._configure(context)
+        self.device_ = resolve_device(self.config_["device"], context)
+        self.n_snps_ = train.n_snps
+        self.snp_ids_ = train.snp_ids.tolist()
+        self.scaler_ = None
+        if self.supports_phenotypes and train.phenotypes is not None \
+                and train.phenotypes.shape[1] > 0 and self.config_.get("conditional", True):
+            self.scaler_ = PhenotypeScaler.fit(train.phenotypes)
+            self.train_phenotypes_ = self.scaler_.transform(train.phenotypes.to_numpy())
+        fit_seed, validation_seed = child_seeds(seed, 2)
+        validation = context.validation if context is not None else None
+        if validation is not None and validation.n_snps != train.n_snps:
+            raise GeneratorError(f"{self.name}: validation and training SNPs differ")
+        time_limit = None
+        if context is not None and context.time_limit:
+            time_limit = context.time_limit * TIME_LIMIT_SHARE
+        self._validation = self._validation_set(validation, validation_seed)
+        with seeded(fit_seed, self.device_):
+            log = self._fit_model(train, started=started, time_limit=time_limit,
+                                  progress=context.progress if context is not None else None)
+        self.training_ = log.as_dict()
+        self._validation = None
+
+    def generate(self, n: int, *, seed: int, phenotypes: np.ndarray | None = None) -> np.ndarray:
+        if not hasattr(self, "config_"):
+            raise GeneratorError(f"{self.name}: generate called before fit (or load)")
+        cond = self._conditions(n, phenotypes, seed)
+        out = np.empty((n, self.n_snps_), dtype=np.int8)
+        step = int(self.config_["generate_batch"])
+        with seeded(child_seeds(seed, 1)[0], self.device_):
+            for start in range(0, n, step):
+                part = None if cond is None else cond[start:start + step].to(self.device_)
+                out[start:start + step] = self._sample(min(step, n - start), part).cpu().numpy()
+        return out
+
+    def _conditions(self, n: int, phenotypes, seed: int) -> torch.Tensor | None:
+        """Standardised phenotypes to condition on, (n, traits) float32, or None."""
+        if self.scaler_ is None:
+            if phenotypes is not None and self.supports_phenotypes and \
+                    self.config_.get("conditional", True):
+                raise GeneratorError(
+                    f"{self.name}: phenotypes given to generate, but the model was trained "
+                    "without phenotypes (the training split has none); pass phenotypes=None")
+            return None
+        if phenotypes is None:  # draw phenotype vectors of training individuals
+            rows = np.random.default_rng(seed).integers(0, self.train_phenotypes_.shape[0], n)
+            return torch.as_tensor(self.train_phenotypes_[rows])
+        values = self.scaler_.transform(phenotypes)
+        if values.shape[0] != n:
+            raise GeneratorError(f"{self.name}: {values.shape[0]} phenotype rows for n={n}")
+        return torch.as_tensor(values)
+
+    # -- validation ------------------------------------------------------------------------
+    def _validation_set(self, validation: GenotypeData | None, seed: int):
+        if validation is None or validation.n_samples < 4:
+            return None
+        rng = np.random.default_rng(seed)
+        size = min(validation.n_samples, int(self.config_["validation_size"]))
+        rows = np.sort(rng.choice(validation.n_samples, size, replace=False))
+        cond = None
+        if self.scaler_ is not None and validation.phenotypes is not None:
+            cond = torch.as_tensor(
+                self.scaler_.transform(validation.phenotypes.to_numpy()[rows]))
+        return dict(dosages=torch.as_tensor(validation.dosages[rows], device=self.device_),
+                    cond=cond, seed=int(rng.integers(0, 2**62)))
+
+    def _validator(self) -> Callable[[], dict] | None:
+        """A function scoring the current weights on the validation split, or None without one.
+
+        Generates as many individuals as are scored, conditioned on their phenotypes for
+        conditional models, with a fixed seed (so scores differ only by the weights).
+        """
+        if self._validation is None:
+            return None
+        validation = self._validation
+
+        def validate() -> dict:
+            n = validation["dosages"].shape[0]
+            cond = None
+            if self.scaler_ is not None:
+                cond = validation["cond"]
+                if cond is None:
+                    rows = torch.randint(0, self.train_phenotypes_.shape[0], (n,))
+                    cond = torch.as_tensor(self.train_phenotypes_)[rows]
+                cond = cond.to(self.device_)
+            with seeded(validation["seed"], self.device_), torch.no_grad():
+                synthetic = self._sample(n, cond)
+            return knn_precision_recall(validation["dosages"], synthetic,
+                                        k=self.config_["knn_k"], device=self.device_)
+
+        return validate
+
+    # -- to implement ----------------------------------------------------------------------
+    def _fit_model(self, train: GenotypeData, *, started: float, time_limit: float | None,
+                   progress) -> TrainingLog:
+        """Build the networks from ``self.config_`` and train them; return the log."""
+        raise NotImplementedError
+
+    def _sample(self, n: int, cond: torch.Tensor | None) -> torch.Tensor:
+        """``n`` individuals as an int8 tensor (n, SNPs), drawing from the global generators."""
+        raise NotImplementedError
+
+    def _modules(self) -> dict[str, nn.Module]:
+        """The trained modules by name (what a checkpoint holds)."""
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, torch.Tensor]:
+        """Tensors besides module weights that a saved model needs (PCA loadings...)."""
+        return {}
+
+    def _build(self, extra: dict[str, torch.Tensor]) -> None:
+        """Recreate the untrained modules from ``self.config_`` and the extra tensors."""
+        raise NotImplementedError
+
+    # -- storage ---------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the trained model: options, resolved hyperparameters, state dicts, scaler.
+
+        A plain dict of tensors and built-in values (``torch.save``), readable with
+        ``torch.load(weights_only=True)``; :meth:`load` restores it on CPU or GPU.
+        """
+        if not hasattr(self, "config_"):
+            raise GeneratorError(f"{self.name}: nothing to save before fit")
+        payload = dict(
+            format=SAVE_FORMAT, generator=self.name, options=dict(self.options),
+            config={k: v for k, v in self.config_.items()}, n_snps=self.n_snps_,
+            snp_ids=list(self.snp_ids_), training=self.training_,
+            modules={name: {k: v.detach().cpu() for k, v in m.state_dict().items()}
+                     for name, m in self._modules().items()},
+            extra={k: v.detach().cpu() for k, v in self._extra_state().items()},
+            scaler=None if self.scaler_ is None else dict(
+                names=self.scaler_.names, mean=torch.as_tensor(self.scaler_.mean),
+                scale=torch.as_tensor(self.scaler_.scale),
+                train=torch.as_tensor(self.train_phenotypes_)))
+        torch.save(payload, Path(path))
+
+    @classmethod
+    def load(cls, path, *, device: str | None = None) -> TorchGenerator:
+        """Read a model written by :meth:`save` onto ``device`` (default: the model's
+        ``device`` option; "auto" is a GPU when torch finds one, else the CPU)."""
+        try:
+            payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+        except Exception as error:  # a missing or foreign file: one clear line
+            raise GeneratorError(f"{path}: cannot read a saved {cls.name} model ({error})") \
+                from None
+        if not isinstance(payload, dict) or payload.get("generator") != cls.name:
+            found = payload.get("generator") if isinstance(payload, dict) else None
+            raise GeneratorError(f"{path} holds a {found!r} model, not {cls.name!r}")
+        model = cls(**payload["options"])
+        model.config_ = payload["config"]
+        here = FitContext(device="cuda" if torch.cuda.is_available() else "cpu")
+        model.device_ = resolve_device(device or model.config_.get("device"), here)
+        model.n_snps_ = payload["n_snps"]
+        model.snp_ids_ = payload["snp_ids"]
+        model.training_ = payload["training"]
+        model.scaler_ = None
+        if payload["scaler"] is not None:
+            s = payload["scaler"]
+            model.scaler_ = PhenotypeScaler(list(s["names"]), s["mean"].numpy(),
+                                            s["scale"].numpy())
+            model.train_phenotypes_ = s["train"].numpy()
+        model._build({k: v.to(model.device_) for k, v in payload["extra"].items()})
+        for name, module in model._modules().items():
+            module.load_state_dict(payload["modules"][name])
+            module.to(model.device_).eval()
+        return model
