@@ -1,0 +1,99 @@
+"""Runs that survive interruption, and the same results on a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from genobench.benchmark import OutputLock, run_benchmark
+from genobench.dask_executor import DaskExecutor
+from genobench.errors import ResultsError
+from genobench.executors import InlineExecutor, ProcessExecutor
+from genobench.suites import load_spec
+
+GENERATORS = ["independent_sites", "real_holdout", "msprime"]
+
+
+def _metric_values(folder):
+    values = {}
+    for path in sorted((folder / "results").glob("*.json")):
+        record = json.loads(path.read_text())
+        values[path.stem] = {k: v["value"] for k, v in record["metrics"].items()}
+    return values
+
+
+def test_sigkill_mid_run_then_resume_loses_nothing(tiny_suite_file, tmp_path):
+    spec = load_spec(tiny_suite_file)
+    reference = tmp_path / "reference"
+    run_benchmark([spec], reference, executor=InlineExecutor(), generators=GENERATORS,
+                  seeds=[1, 2, 3])
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "genobench.cli", "run", str(tiny_suite_file), "--out",
+               str(out), "--seeds", "1,2,3", "-q", *sum((["-g", g] for g in GENERATORS), [])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        done = list((out / "results").glob("*.json")) if (out / "results").is_dir() else []
+        if len(done) >= 3 or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the run and its job processes, mid-way
+    process.wait()
+    finished = {p.stem: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    assert 3 <= len(finished) < 9, "the run should have been killed mid-way"
+    for path in (out / "results").glob("*.json"):
+        json.loads(path.read_text())  # every stored record is whole
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Skipped {len(finished)} finished job(s)" in resumed.stderr
+    for stem, mtime in finished.items():  # no finished job was recomputed
+        assert (out / "results" / f"{stem}.json").stat().st_mtime_ns == mtime
+    assert _metric_values(out) == _metric_values(reference)
+
+
+def test_two_runs_on_one_output_folder_refuse(tiny_suite_file, tmp_path):
+    out = tmp_path / "shared"
+    out.mkdir()
+    with OutputLock(out):
+        with pytest.raises(ResultsError, match="another genobench run .* is writing"):
+            run_benchmark([load_spec(tiny_suite_file)], out, executor=InlineExecutor(),
+                          generators=["independent_sites"])
+
+
+def test_process_executor_matches_inline(tiny_suite_file, tmp_path):
+    spec = load_spec(tiny_suite_file)
+    run_benchmark([spec], tmp_path / "inline", executor=InlineExecutor(), generators=GENERATORS)
+    run_benchmark([spec], tmp_path / "local", executor=ProcessExecutor(jobs=2),
+                  generators=GENERATORS)
+    assert _metric_values(tmp_path / "inline") == _metric_values(tmp_path / "local")
+
+
+def test_local_dask_cluster_gives_the_same_results(tiny_suite_file, tmp_path):
+    pytest.importorskip("distributed")
+    spec = load_spec(tiny_suite_file)
+    run_benchmark([spec], tmp_path / "inline", executor=InlineExecutor(),
+                  generators=GENERATORS, seeds=[2])
+    run_benchmark([spec], tmp_path / "dask", executor=DaskExecutor(workers=2),
+                  generators=GENERATORS, seeds=[2])
+    assert _metric_values(tmp_path / "inline") == _metric_values(tmp_path / "dask")
+    assert len(_metric_values(tmp_path / "dask")) == 3
+
+
+def test_existing_dask_scheduler_on_loopback(tiny_suite_file, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    dask.config.set({"distributed.worker.daemon": False})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        executor = DaskExecutor(address=cluster.scheduler_address)
+        summary = run_benchmark([load_spec(tiny_suite_file)], tmp_path / "remote",
+                                executor=executor, generators=["independent_sites"])
+    assert [r["status"] for r in summary.records] == ["ok"]
