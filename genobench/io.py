@@ -203,7 +203,7 @@ def _read_vcf(path, *, chromosomes, max_missing):
     wanted = _chromosome_filter(chromosomes)
     try:
         reader = cyvcf2.VCF(str(path), lazy=True, threads=1)
-    except (OSError, ValueError) as error:
+    except Exception as error:  # cyvcf2 raises bare Exception for a malformed header
         raise DataError(f"{path}: cannot read as VCF/BCF ({error})") from None
     samples = np.array(reader.samples, dtype=str)
     if samples.size == 0:

@@ -2,7 +2,9 @@
 
 :func:`leaderboard_data` turns job records (see :mod:`genobench.results`) into plain data: per
 suite a table of generators x metrics (mean and spread over seeds, the best cell per metric,
-timings), an overall ranking, the metric glossary and a provenance summary.
+timings), the reference row's noise floor per metric, a quality-against-cost view with its
+Pareto front, an overall ranking, the metric glossary and a provenance summary. Ranks are
+honest about noise: two generators whose difference lies inside their seed spread tie.
 :func:`render_leaderboard` writes that one data set out through the Jinja2 templates in
 ``genobench/templates`` and adds matplotlib plots to the HTML page. Everything a plugin supplies
 (names, descriptions, errors, notes) is escaped for the format it lands in.
@@ -30,6 +32,7 @@ PHASES = ("fit", "generate", "evaluate")
 FAMILIES = ("fidelity", "association", "privacy")
 #: The curves and metric the plots read (see :func:`render_leaderboard`).
 LD_DECAY, ALLELE_FREQUENCY, AATS = "ld_decay_distance", "allele_frequency_r", "aats"
+PCA, GWAS = "pca_wasserstein", "gwas_beta_r"
 FORMATS = ("html", "md", "json", "csv")
 DEFAULT_TITLE = "genobench leaderboard"
 
@@ -41,9 +44,11 @@ def leaderboard_data(records: list[dict]) -> dict:
 
     :returns: ``ranking`` (generators by mean rank over every suite and metric), ``suites``
         (per suite: ``name``, ``info``, ``metrics`` (column names), ``rows`` with ``cells``
-        {metric: {mean, std, n, notes, best, rank}} and ``timing``), ``metrics`` (the glossary,
-        in column order), ``generators`` (their documentation) and ``provenance`` (software,
-        seeds, machines, timestamps, commands).
+        {metric: {mean, std, n, notes, best, rank, at_floor}} and ``timing`` (seconds per phase,
+        ``cost_s`` = fit + generate, ``peak_rss_mb``), ``noise_floor`` {metric: {generator,
+        mean, std, distance}} and ``pareto`` (quality against cost, see :func:`_pareto`)),
+        ``metrics`` (the glossary, in column order), ``generators`` (their documentation) and
+        ``provenance`` (software, seeds, machines, timestamps, commands).
     """
     if not records:
         raise ResultsError("no result records to make a leaderboard from")
@@ -152,10 +157,12 @@ def _suite_table(name: str, records: list[dict], metrics: dict[str, dict]) -> di
     columns = [m for m in metrics if any(m in (r.get("metrics") or {}) for r in records)]
     rows = [_row(generator, group, columns) for generator, group in _groups(records, "generator")]
     _rank_rows(rows, [metrics[m] for m in columns])
+    floor = _noise_floor(rows, [metrics[m] for m in columns])
     # Ranked generators first, best first; then unranked ones; the reference rows last.
     rows.sort(key=lambda row: (row["is_reference"], row["mean_rank"] is None,
                                row["mean_rank"] or 0.0))
-    return dict(name=name, info=records[0].get("suite_info") or {}, metrics=columns, rows=rows)
+    return dict(name=name, info=records[0].get("suite_info") or {}, metrics=columns, rows=rows,
+                noise_floor=floor, pareto=_pareto(rows))
 
 
 def _row(generator: str, records: list[dict], columns: list[str]) -> dict:
@@ -178,7 +185,7 @@ def _row(generator: str, records: list[dict], columns: list[str]) -> dict:
             mean=float(np.mean(values)) if values else None,
             # Sample standard deviation (ddof 1) over seeds: seeds are a sample of runs.
             std=float(np.std(values, ddof=1)) if len(values) > 1 else None,
-            n=len(values), notes=notes, best=False, rank=None)
+            n=len(values), notes=notes, best=False, rank=None, at_floor=False)
     status = "ok" if not failed else "partial" if ok else "failed"
     return dict(generator=generator, is_reference=bool(info.get("is_reference")),
                 description=_one_line(info.get("description")),
@@ -203,42 +210,130 @@ def _timing(records: list[dict]) -> dict:
              for usage in (r.get("timing") or {}).values() if isinstance(usage, dict)]
     peaks = [p for p in peaks if p is not None]
     timing["peak_rss_mb"] = max(peaks) if peaks else None
+    # What a user pays to get synthetic data: training plus sampling (evaluation is ours).
+    paid = [timing[key] for key in ("fit_s", "generate_s") if timing[key] is not None]
+    timing["cost_s"] = float(sum(paid)) if paid else None
     return timing
 
 
 def _rank_rows(rows: list[dict], metrics: list[dict]) -> None:
-    """Mark the best cell and rank the non-reference rows on each metric, in place.
+    """Mark the best cells and rank the non-reference rows on each metric, in place.
 
-    Rows are compared on their mean over seeds by distance to the ideal; equal distances tie
-    and share the average of their ranks (fractional ranking, as in Demsar 2006, JMLR 7:1-30,
-    "Statistical comparisons of classifiers over multiple data sets"). A generator whose every
-    job failed ranks last on each metric, so failing never pays; a value that is n/a for a
-    successful job (a metric that does not apply) is left out of that metric's ranking.
+    Rows are compared on their mean over seeds by distance to the ideal. Differences inside the
+    seed spread are not evidence, so they tie (see :func:`tied_ranks`); tied rows share the
+    average of their ranks (fractional ranking, as in Demsar 2006, JMLR 7:1-30, "Statistical
+    comparisons of classifiers over multiple data sets"), and every row tied with the best is
+    marked best. A generator whose every job failed ranks last on each metric, so failing never
+    pays; a value that is n/a for a successful job (a metric that does not apply) is left out of
+    that metric's ranking.
     """
     contenders = [row for row in rows if not row["is_reference"]]
     for info in metrics:
         name = info["name"]
-        distances = {}
-        for row in contenders:
-            distance = _distance(info, row["cells"][name]["mean"])
-            if distance is not None:
-                # 12 significant digits: equal up to float noise counts as a tie.
-                distances[row["generator"]] = float(f"{distance:.12g}")
-        if not distances:
-            continue
-        best = min(distances.values())
-        for row in contenders:
-            if row["status"] == "failed":
-                distances[row["generator"]] = math.inf
-        ranks = pd.Series(distances).rank(method="average")
+        scores = {}
         for row in contenders:
             cell = row["cells"][name]
-            if row["generator"] in ranks.index:
-                cell["rank"] = float(ranks[row["generator"]])
-                cell["best"] = distances[row["generator"]] == best
+            distance = _distance(info, cell["mean"])
+            if distance is not None:
+                scores[row["generator"]] = (distance, cell["std"] or 0.0)
+        if not scores:
+            continue
+        for row in contenders:
+            if row["status"] == "failed":
+                scores[row["generator"]] = (math.inf, 0.0)
+        ranks = tied_ranks(scores)
+        best = min(ranks.values())
+        for row in contenders:
+            cell = row["cells"][name]
+            if row["generator"] in ranks and math.isfinite(scores[row["generator"]][0]):
+                cell["rank"] = ranks[row["generator"]]
+                cell["best"] = ranks[row["generator"]] == best
+            elif row["generator"] in ranks:
+                cell["rank"] = ranks[row["generator"]]
     for row in contenders:
         ranks = [cell["rank"] for cell in row["cells"].values() if cell["rank"] is not None]
         row["mean_rank"] = float(np.mean(ranks)) if ranks else None
+
+
+def tied_ranks(scores: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Fractional ranks of ``scores`` {name: (distance to ideal, seed spread)}, 1 being best.
+
+    Names are taken in order of distance; the best one not yet placed opens a tie group, and
+    each next name joins it while its distance exceeds the opener's by no more than the larger
+    of the two spreads (standard deviations over seeds; 0 with one seed, where only equal values
+    up to float noise tie). Grouping against the opener keeps ties transitive: a chain of small
+    steps does not tie the first with the last. A group shares the mean of its positions.
+    """
+    def key(distance: float) -> float:
+        # 12 significant digits: equal up to float noise counts as a tie.
+        return distance if not math.isfinite(distance) else float(f"{distance:.12g}")
+
+    order = sorted(scores, key=lambda name: key(scores[name][0]))
+    ranks: dict[str, float] = {}
+    start = 0
+    while start < len(order):
+        opener, opener_spread = key(scores[order[start]][0]), scores[order[start]][1]
+        stop = start + 1
+        while stop < len(order):
+            distance, spread = key(scores[order[stop]][0]), scores[order[stop]][1]
+            same = distance == opener or (
+                math.isfinite(distance) and distance - opener <= max(opener_spread, spread))
+            if not same:
+                break
+            stop += 1
+        for name in order[start:stop]:
+            ranks[name] = (start + 1 + stop) / 2  # mean of positions start+1 .. stop
+        start = stop
+    return ranks
+
+
+def _noise_floor(rows: list[dict], metrics: list[dict]) -> dict[str, dict]:
+    """Each metric's noise floor, the reference row's value (real individuals no model saw: the
+    paper's real-vs-real analysis), and ``at_floor`` on the contender cells that reach it.
+
+    A cell reaches the floor when its distance to the ideal is at most the reference's plus the
+    larger seed spread of the two: on that metric it cannot be told from real data. With
+    several reference rows the first one (in record order) sets the floor.
+    """
+    reference = next((row for row in rows if row["is_reference"]), None)
+    floor = {}
+    if reference is None:
+        return floor
+    for info in metrics:
+        name = info["name"]
+        cell = reference["cells"][name]
+        distance = _distance(info, cell["mean"])
+        if cell["mean"] is None:
+            continue
+        floor[name] = dict(generator=reference["generator"], mean=cell["mean"], std=cell["std"],
+                           distance=distance)
+        if distance is None:
+            continue
+        for row in rows:
+            other = row["cells"][name]
+            mine = _distance(info, other["mean"])
+            if row["is_reference"] or row["status"] == "failed" or mine is None:
+                continue
+            slack = max(cell["std"] or 0.0, other["std"] or 0.0)
+            other["at_floor"] = float(f"{mine - distance:.12g}") <= slack
+    return floor
+
+
+def _pareto(rows: list[dict]) -> list[dict]:
+    """Quality against cost: per ranked, not wholly failed contender its suite mean rank
+    (quality, lower is better) and ``cost_s`` (mean fit + generate seconds), with ``front``
+    True for those no other generator dominates (as good or better on both, better on one).
+    Ordered by cost."""
+    points = [dict(generator=row["generator"], mean_rank=row["mean_rank"],
+                   cost_s=row["timing"]["cost_s"])
+              for row in rows if not row["is_reference"] and row["status"] != "failed"
+              and row["mean_rank"] is not None and row["timing"]["cost_s"] is not None]
+    for point in points:
+        point["front"] = not any(
+            other["cost_s"] <= point["cost_s"] and other["mean_rank"] <= point["mean_rank"]
+            and (other["cost_s"] < point["cost_s"] or other["mean_rank"] < point["mean_rank"])
+            for other in points)
+    return sorted(points, key=lambda point: (point["cost_s"], point["mean_rank"]))
 
 
 def _ranking(suites: list[dict]) -> list[dict]:
@@ -303,9 +398,19 @@ def render_leaderboard(records: list[dict], out_dir: Path, *,
     """Write ``leaderboard.html``, ``.md``, ``.json`` and ``.csv`` for ``records`` into ``out_dir``.
 
     The HTML page is self-contained (inline CSS, JS and PNG plots). Plots read, per suite and
-    successful job, ``curves["ld_decay_distance"]`` (``distance_bp``, ``real``, ``synthetic``),
-    ``curves["allele_frequency_r"]`` (``real``, ``synthetic``) and ``metrics["aats"]``; a plot
-    whose data is absent is left out.
+    successful job:
+
+    - ``curves["ld_decay_distance"]``: ``distance_bp``, ``real``, ``synthetic`` (LD decay);
+    - ``curves["allele_frequency_r"]``: ``real``, ``synthetic`` (allele-frequency scatter);
+    - ``curves["pca_wasserstein"]``: ``real_pc1``, ``real_pc2``, ``synthetic_pc1``,
+      ``synthetic_pc2`` (one point per individual), or ``real`` and ``synthetic`` as lists of
+      ``[pc1, pc2, ...]`` points; optional ``explained_variance`` (fractions, PC1 first);
+    - ``curves["gwas_beta_r"]``: ``position``, ``chromosome``, ``real_logp``,
+      ``synthetic_logp`` (-log10 p per SNP; mirrored Manhattan plot);
+    - ``metrics["aats"]`` (bars), and every row's fit + generate time against its mean rank
+      (quality against cost).
+
+    A plot whose data is absent or malformed is left out.
 
     :returns: the written paths by format: ``html``, ``md``, ``json``, ``csv``.
     """
@@ -430,7 +535,8 @@ def _plots(records: list[dict], data: dict) -> dict[str, list[dict]]:
                                         reference=row["generator"] in reference)
                  for row in suite["rows"]}
         made = [_ld_decay_plot(jobs, style), _allele_frequency_plot(jobs, style),
-                _aats_plot(suite, style)]
+                _pca_plot(jobs, style), _aats_plot(suite, style), _manhattan_plot(jobs, style),
+                _pareto_plot(suite, style)]
         plots[suite["name"]] = [plot for plot in made if plot is not None]
     return plots
 
@@ -444,6 +550,14 @@ def _series(curves: dict, *names: str) -> list[np.ndarray] | None:
             return None
         arrays.append(np.array([np.nan if _number(v) is None else v for v in values], float))
     return arrays if len({len(a) for a in arrays}) == 1 else None
+
+
+def _nanmean(arrays: list[np.ndarray]) -> np.ndarray:
+    """Element-wise mean ignoring NaN; NaN (without numpy's warning) where every value is."""
+    stacked = np.asarray(arrays, dtype=float)
+    counts = np.isfinite(stacked).sum(axis=0)
+    sums = np.where(np.isfinite(stacked), stacked, 0.0).sum(axis=0)
+    return np.divide(sums, counts, out=np.full(sums.shape, np.nan), where=counts > 0)
 
 
 def _label(name: str, limit: int = 40) -> str:
@@ -496,7 +610,7 @@ def _ld_decay_plot(jobs: list[dict], style: dict) -> dict | None:
     axes.plot(distance, real, color="black", linewidth=2.4, label="real (test split)", zorder=5)
     for generator, runs in curves.items():
         same_bins = all(np.array_equal(run[0], runs[0][0], equal_nan=True) for run in runs)
-        synthetic = np.nanmean([run[2] for run in runs], axis=0) if same_bins else runs[0][2]
+        synthetic = _nanmean([run[2] for run in runs]) if same_bins else runs[0][2]
         look = style.get(generator, dict(color="C0", reference=False))
         axes.plot(runs[0][0], synthetic, color=look["color"], linewidth=1.6,
                   linestyle="--" if look["reference"] else "-", marker="o", markersize=3,
@@ -569,3 +683,156 @@ def _aats_plot(suite: dict, style: dict) -> dict | None:
     axes.grid(False, axis="y")
     return _png(figure, "Adversarial accuracy (AATS)", "Nearest-neighbour adversarial accuracy, "
                 "mean ± std over seeds; hatched bars are reference rows.")
+
+
+def _pc_points(curves) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
+    """Real and synthetic (n, 2) PC1/PC2 points and the explained variance from a
+    ``pca_wasserstein`` curve in either documented layout (see :func:`render_leaderboard`)."""
+    if not isinstance(curves, dict):
+        return None
+    columns = _series(curves, "real_pc1", "real_pc2")
+    synthetic = _series(curves, "synthetic_pc1", "synthetic_pc2")
+    if columns is not None and synthetic is not None:
+        points = np.column_stack(columns), np.column_stack(synthetic)
+    else:
+        points = []
+        for name in ("real", "synthetic"):
+            rows = curves.get(name)
+            if not isinstance(rows, (list, tuple)) or not rows or not all(
+                    isinstance(row, (list, tuple)) and len(row) >= 2
+                    and all(_number(v) is not None for v in row[:2]) for row in rows):
+                return None
+            points.append(np.array([[float(row[0]), float(row[1])] for row in rows]))
+    variance = [_number(v) for v in curves.get("explained_variance") or []
+                if isinstance(curves.get("explained_variance"), (list, tuple))]
+    return points[0], points[1], [v for v in variance if v is not None]
+
+
+def _pca_plot(jobs: list[dict], style: dict, max_points: int = 2000) -> dict | None:
+    """Real and synthetic individuals on the real data's first two PCs, one panel per
+    generator (its first seed)."""
+    panels: dict[str, tuple] = {}
+    for job in jobs:
+        points = _pc_points((job.get("curves") or {}).get(PCA))
+        if points is not None and str(job["generator"]) not in panels:
+            panels[str(job["generator"])] = points
+    if not panels:
+        return None
+    columns = min(len(panels), 4)
+    rows = math.ceil(len(panels) / columns)
+    figure = _figure(3.0 * columns + 0.4, 3.0 * rows + 0.5)
+    grid = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    variance: list[float] = []
+    for axes, (generator, (real, synthetic, explained)) in zip(grid.flat, panels.items(),
+                                                               strict=False):
+        variance = variance or explained
+        look = style.get(generator, dict(color="C0", reference=False))
+        for points, colour, label in ((real, "0.55", "real"), (synthetic, look["color"],
+                                                                 "synthetic")):
+            keep = np.linspace(0, len(points) - 1, min(len(points), max_points)).astype(int)
+            axes.scatter(points[keep, 0], points[keep, 1], s=6, alpha=0.45, color=colour,
+                         linewidths=0, rasterized=True, label=label)
+        axes.set_title(_label(generator, 28), fontsize=9,
+                       style="italic" if look["reference"] else "normal")
+        _tidy(axes)
+        axes.legend(frameon=False, fontsize=7, markerscale=2, loc="best")
+    for axes in grid.flat[len(panels):]:
+        axes.set_visible(False)
+    share = lambda i: f" ({variance[i]:.1%})" if len(variance) > i else ""  # noqa: E731
+    figure.supxlabel(f"PC1{share(0)}", fontsize=9)
+    figure.supylabel(f"PC2{share(1)}", fontsize=9)
+    return _png(figure, "Population structure (PCA)", "Individuals projected on the first two "
+                "principal components of the real data: real (grey) and synthetic (colour).",
+                wide=len(panels) > 2)
+
+
+def _chromosome_order(name: str) -> tuple:
+    """Natural order of chromosome names: 1, 2, ..., 10, ..., X, Y (a "chr" prefix ignored)."""
+    bare = str(name).removeprefix("chr")
+    return (0, int(bare), "") if bare.isdigit() else (1, 0, bare)
+
+
+def _manhattan_plot(jobs: list[dict], style: dict) -> dict | None:
+    """Mirrored Manhattan plots, one panel per generator (its first seed): -log10 p of the
+    real GWAS above the axis, of the synthetic one below, with the Bonferroni line
+    0.05 / SNPs (the paper's threshold) on both sides."""
+    panels: dict[str, tuple] = {}
+    for job in jobs:
+        curves = (job.get("curves") or {}).get(GWAS)
+        series = _series(curves, "position", "real_logp", "synthetic_logp")
+        chromosomes = curves.get("chromosome") if isinstance(curves, dict) else None
+        if (series is None or not isinstance(chromosomes, (list, tuple))
+                or len(chromosomes) != len(series[0]) or str(job["generator"]) in panels):
+            continue
+        panels[str(job["generator"])] = (*series, [str(c) for c in chromosomes])
+    if not panels:
+        return None
+    figure = _figure(9.6, 2.3 * len(panels) + 0.6)
+    grid = figure.subplots(len(panels), 1, squeeze=False, sharex=False)
+    for axes, (generator, (position, real, synthetic, chromosomes)) in zip(
+            grid.flat, panels.items(), strict=True):
+        names = sorted(set(chromosomes), key=_chromosome_order)
+        chromosome = np.array(chromosomes)
+        x = np.full(len(position), np.nan)
+        offset, ticks = 0.0, []
+        for index, name in enumerate(names):
+            here = chromosome == name
+            span = np.nanmax(position[here]) if np.isfinite(position[here]).any() else 0.0
+            x[here] = position[here] + offset
+            ticks.append(offset + span / 2)
+            look = style.get(generator, dict(color="C0", reference=False))
+            colour = look["color"] if index % 2 == 0 else "0.45"
+            axes.scatter(x[here], real[here], s=5, color="0.15" if index % 2 == 0 else "0.55",
+                         linewidths=0, rasterized=True)
+            axes.scatter(x[here], -synthetic[here], s=5, color=colour, linewidths=0,
+                         rasterized=True)
+            offset += span * 1.02 + 1.0
+        threshold = -math.log10(0.05 / max(len(position), 1))
+        for sign in (1, -1):
+            axes.axhline(sign * threshold, color="C3", linewidth=0.8, linestyle="--")
+        axes.axhline(0, color="black", linewidth=0.6)
+        top = np.nanmax(np.concatenate([real, synthetic, [threshold]]))
+        axes.set_ylim(-top * 1.08, top * 1.08)
+        axes.set_yticks(axes.get_yticks(), [f"{abs(v):g}" for v in axes.get_yticks()])
+        axes.set_ylim(-top * 1.08, top * 1.08)
+        axes.set_xticks(ticks, names if len(names) <= 30 else [""] * len(names), fontsize=8)
+        axes.set_ylabel("−log10 p\nreal ↑  synthetic ↓", fontsize=8)
+        axes.set_title(_label(generator), fontsize=9, loc="left",
+                       style="italic" if style.get(generator, {}).get("reference") else "normal")
+        _tidy(axes)
+        axes.grid(False, axis="x")
+    grid.flat[-1].set_xlabel("chromosome")
+    return _png(figure, "GWAS (mirrored Manhattan)", "Per-SNP association of the trait in the "
+                "real test split (above) and in synthetic data (below); dashed: Bonferroni "
+                "0.05 / SNPs.", wide=True)
+
+
+def _pareto_plot(suite: dict, style: dict) -> dict | None:
+    """Mean rank in the suite (quality) against fit + generate seconds (cost), the Pareto
+    front joined by a line."""
+    points = suite["pareto"]
+    if len(points) < 2:
+        return None
+    figure = _figure(6.4, 4.0)
+    axes = figure.add_subplot()
+    front = [point for point in points if point["front"]]
+    axes.plot([p["cost_s"] for p in front], [p["mean_rank"] for p in front], color="0.3",
+              linewidth=1.2, linestyle="-", drawstyle="steps-post", zorder=1,
+              label="Pareto front")
+    for point in points:
+        look = style.get(point["generator"], dict(color="C0", reference=False))
+        axes.scatter([point["cost_s"]], [point["mean_rank"]], s=70 if point["front"] else 40,
+                     color=look["color"], edgecolors="black" if point["front"] else "none",
+                     linewidths=1.2, zorder=3)
+        axes.annotate(_label(point["generator"], 24), (point["cost_s"], point["mean_rank"]),
+                      textcoords="offset points", xytext=(6, 4), fontsize=8)
+    costs = [p["cost_s"] for p in points]
+    if min(costs) > 0 and max(costs) / min(costs) > 20:
+        axes.set_xscale("log")
+    axes.invert_yaxis()  # better (smaller) ranks up
+    axes.set(xlabel="fit + generate time (s)", ylabel="mean rank in the suite (1 is best)")
+    _tidy(axes)
+    axes.legend(frameon=False, fontsize=8, loc="lower right")
+    return _png(figure, "Quality against cost", "Each generator's mean rank against its fit + "
+                "generate time; outlined points are on the Pareto front (nothing is both "
+                "faster and better).")

@@ -116,6 +116,9 @@ class SuiteSpec(_Strict):
     evaluate: EvaluateSpec = EvaluateSpec()
     generators: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
     traits: list[dict[str, Any]] = pydantic.Field(default_factory=list)
+    #: Named sizes: ``[sizes.paper] samples = {...}`` overrides ``[source]`` keys (see
+    #: :func:`apply_size`).
+    sizes: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
 
     #: Where the spec came from (not part of the file).
     path: Optional[Path] = pydantic.Field(None, exclude=True)
@@ -159,8 +162,43 @@ def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite
         raise SpecError(_pydantic_message(error, where)) from None
     except TypeError as error:
         raise SpecError(f"{where}: {error}") from None
+    spec = apply_size(spec, os.environ.get(SIZE_ENV), where=where)
     source_options(spec, where=where)  # validates the [source] table now, not at run time
     return spec
+
+
+#: Environment variable choosing the suite size: a name from the suites' ``[sizes]`` tables
+#: (``paper``) or a number multiplying every population's ``samples``; unset: the default.
+SIZE_ENV = "GENOBENCH_SIZE"
+
+
+def apply_size(spec: SuiteSpec, size: str | None, *, where: str = "suite") -> SuiteSpec:
+    """``spec`` at another size: a named ``[sizes.NAME]`` table or a sample-count factor.
+
+    A name overrides the ``[source]`` keys its table gives (``samples`` at the paper's sizes);
+    a suite without that name keeps its size. A number multiplies each population's
+    ``samples`` (at least 1 each). ``None``, ``""`` and ``"default"`` change nothing.
+    """
+    if size is None or size.strip() in ("", "default"):
+        return spec
+    size = size.strip()
+    source = dict(spec.source)
+    try:
+        factor = float(size)
+    except ValueError:
+        factor = None
+    if factor is not None:
+        if not factor > 0:
+            raise SpecError(f"{SIZE_ENV}={size}: the sample factor must be positive")
+        if isinstance(source.get("samples"), dict):
+            source["samples"] = {k: max(1, round(v * factor)) if isinstance(v, (int, float))
+                                 else v for k, v in source["samples"].items()}
+    elif size in spec.sizes:
+        source.update(spec.sizes[size])
+    elif not size.isidentifier():
+        raise SpecError(f"{SIZE_ENV}={size}: expected a size name (such as paper) or a "
+                        "positive number")
+    return spec.model_copy(update={"source": source})
 
 
 def load_spec(path) -> SuiteSpec:
@@ -251,6 +289,8 @@ def cache_key(spec: SuiteSpec) -> str:
         source=options.model_dump(mode="json"), source_versions=source.versions(), files=files,
         panel=spec.panel.model_dump(mode="json"), split=spec.split.model_dump(mode="json"),
         traits=spec.traits, seed=spec.seed)
+    if os.environ.get(SIZE_ENV, "").strip() not in ("", "default"):
+        payload["size"] = os.environ[SIZE_ENV].strip()  # suites built from other suites
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return digest[:20]
 

@@ -75,6 +75,24 @@ def seeded(seed: int, device: torch.device):
         yield
 
 
+@contextlib.contextmanager
+def cpu_threads(count: int | None):
+    """Use ``count`` intra-op CPU threads inside the block (None: leave torch's setting).
+
+    On a machine shared with other jobs fewer threads than cores can be much faster, since
+    torch's threads spin while they wait for each other.
+    """
+    if not count:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 # -- building blocks ----------------------------------------------------------------------------
 def scaled_width(n_features: int, divisor: float, *, minimum: int = 32,
                  maximum: int | None = None) -> int:
@@ -383,7 +401,7 @@ class TorchGenerator(genobench.Generator):
     DEFAULTS: dict[str, Any] = {}
     PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
     COMMON = dict(patience=None, validation_size=1000, knn_k=None, device="auto",
-                  generate_batch=2048)
+                  generate_batch=2048, threads=None)
 
     def __init__(self, **options):
         known = set(self.DEFAULTS) | set(self.COMMON)
@@ -429,7 +447,7 @@ class TorchGenerator(genobench.Generator):
         if context is not None and context.time_limit:
             time_limit = context.time_limit * TIME_LIMIT_SHARE
         self._validation = self._validation_set(validation, validation_seed)
-        with seeded(fit_seed, self.device_):
+        with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]):
             log = self._fit_model(train, started=started, time_limit=time_limit,
                                   progress=context.progress if context is not None else None)
         self.training_ = log.as_dict()
@@ -441,7 +459,8 @@ class TorchGenerator(genobench.Generator):
         cond = self._conditions(n, phenotypes, seed)
         out = np.empty((n, self.n_snps_), dtype=np.int8)
         step = int(self.config_["generate_batch"])
-        with seeded(child_seeds(seed, 1)[0], self.device_):
+        with seeded(child_seeds(seed, 1)[0], self.device_), \
+                cpu_threads(self.config_.get("threads")):
             for start in range(0, n, step):
                 part = None if cond is None else cond[start:start + step].to(self.device_)
                 out[start:start + step] = self._sample(min(step, n - start), part).cpu().numpy()

@@ -70,3 +70,17 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required in CI (apt-get install {name})")
         pytest.skip(f"{name} not installed")
     return found
+
+
+def fake_installed_plugin(folder: Path, module: str, source: str, *, distribution: str,
+                          version: str = "1.0", entry_point: str | None = None) -> Path:
+    """Make ``folder`` hold ``module`` as an installed distribution with a ``genobench`` entry
+    point (a dist-info folder, as pip leaves it); put ``folder`` on PYTHONPATH to use it."""
+    folder = Path(folder)
+    (folder / f"{module}.py").write_text(source)
+    dist = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+    (dist / "entry_points.txt").write_text(f"[genobench]\n{entry_point or module} = {module}\n")
+    return folder

@@ -87,13 +87,9 @@ def genobench_register_generators(register):
 def install_faulty_plugins(folder):
     """Make ``folder`` (to be put on sys.path / PYTHONPATH) hold this module as an installed
     distribution with a ``genobench`` entry point named ``faulty``."""
-    import shutil
     from pathlib import Path
 
-    folder = Path(folder)
-    shutil.copy(__file__, folder / "genobench_faulty.py")
-    dist = folder / "genobench_faulty-1.0.dist-info"
-    dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: genobench-faulty\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[genobench]\nfaulty = genobench_faulty\n")
-    return folder
+    from conftest import fake_installed_plugin
+
+    return fake_installed_plugin(Path(folder), "genobench_faulty", Path(__file__).read_text(),
+                                 distribution="genobench-faulty", entry_point="faulty")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_SUITE
+from conftest import TINY_SUITE, fake_installed_plugin
 
 FAULTY_DIR = Path(__file__).parent
 
@@ -41,36 +41,26 @@ def _suite(tmp_path, text, name="suite.toml"):
 
 
 def _duplicate_plugin(tmp_path):
-    (tmp_path / "dup_plugin.py").write_text(
+    fake_installed_plugin(tmp_path, "dup_plugin", (
         "import genobench\n"
         "from genobench_plugins.baselines import IndependentSites\n"
         "class Again(IndependentSites):\n    pass\n"
         "@genobench.hookimpl\n"
-        "def genobench_register_generators(register):\n    register(Again)\n")
-    dist = tmp_path / "dup_plugin-2.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dup-plugin\nVersion: 2.0\n")
-    (dist / "entry_points.txt").write_text("[genobench]\ndup = dup_plugin\n")
+        "def genobench_register_generators(register):\n    register(Again)\n"),
+        distribution="dup-plugin", version="2.0", entry_point="dup")
     return {"PYTHONPATH": str(tmp_path)}
 
 
 def _import_error_plugin(tmp_path):
-    (tmp_path / "bad_import.py").write_text("import numpy_that_does_not_exist\n")
-    dist = tmp_path / "bad_import-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bad-import\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[genobench]\nbadimport = bad_import\n")
+    fake_installed_plugin(tmp_path, "bad_import", "import numpy_that_does_not_exist\n",
+                          distribution="bad-import", entry_point="badimport")
     return {"PYTHONPATH": str(tmp_path)}
 
 
 def _misspelt_hook_plugin(tmp_path):
-    (tmp_path / "misspelt.py").write_text(
+    fake_installed_plugin(tmp_path, "misspelt", (
         "import genobench\n@genobench.hookimpl\n"
-        "def genobench_register_generator(register):\n    pass\n")
-    dist = tmp_path / "misspelt-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: misspelt\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[genobench]\nmisspelt = misspelt\n")
+        "def genobench_register_generator(register):\n    pass\n"), distribution="misspelt")
     return {"PYTHONPATH": str(tmp_path)}
 
 

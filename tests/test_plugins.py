@@ -18,6 +18,8 @@ import genobench
 from genobench import hookspecs, plugins
 from genobench.errors import PluginError
 
+from conftest import fake_installed_plugin
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -185,11 +187,8 @@ def test_separately_installed_plugin_is_listed_and_runs(third_party_site, tiny_s
 
 
 def test_plugin_failing_at_import_is_one_clear_line(tmp_path):
-    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('boom at import')\n")
-    dist = tmp_path / "broken_plugin-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[genobench]\nbroken = broken_plugin\n")
+    fake_installed_plugin(tmp_path, "broken_plugin", "raise RuntimeError('boom at import')\n",
+                          distribution="broken-plugin", entry_point="broken")
     listed = run_cli("list", env={"PYTHONPATH": str(tmp_path)})
     assert listed.returncode == 1
     assert listed.stderr.strip() == (

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genobench.report import format_number, leaderboard_data, leaderboard_frame, render_leaderboard
+from genobench.report import (
+    format_number,
+    leaderboard_data,
+    leaderboard_frame,
+    render_leaderboard,
+    tied_ranks,
+)
 
 SUITE = "bostau_chr25_small"
 METRIC_INFO = {
@@ -135,11 +141,23 @@ def suite_table(html: str) -> list[tuple[dict, list[tuple[dict, str]]]]:
     raise AssertionError("no suite table in the HTML")
 
 
-def markdown_rows(markdown: str, section: str) -> list[str]:
-    """Table lines of the Markdown section headed ``section`` (header and rule dropped)."""
+def markdown_rows(markdown: str, section: str, table: int = 0) -> list[str]:
+    """Lines of the ``table``-th table of the Markdown section headed ``section`` (header and
+    rule dropped)."""
     body = markdown.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-    lines = [line for line in body.splitlines() if line.startswith("|")]
-    return lines[2:]
+    tables, previous = [], False
+    for line in body.splitlines():
+        if line.startswith("|"):
+            if not previous:
+                tables.append([])
+            tables[-1].append(line)
+        previous = line.startswith("|")
+    return tables[table][2:]
+
+
+def plot_titles(html: str) -> list[str]:
+    """Titles of the embedded PNG plots, in page order."""
+    return re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+), suite ', html)
 
 
 def unescaped_pipes(line: str) -> int:
@@ -171,7 +189,9 @@ def test_html_is_self_contained(rendered):
     html = rendered["html"]
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert not re.search(r"<link\b|<script[^>]+src|@import|url\(\s*['\"]?https?:", html, re.I)
-    assert html.count("data:image/png;base64,") == 3  # LD decay, allele frequency, AATS
+    # LD decay, allele frequency, AATS, quality against cost
+    assert plot_titles(html) == ["LD decay", "Allele frequencies", "Adversarial accuracy (AATS)",
+                                 "Quality against cost"]
     assert "addEventListener" in html and "<style>" in html
 
 
@@ -327,7 +347,9 @@ def test_missing_curves_do_not_crash(tmp_path, damage):
     paths = render_leaderboard(records, tmp_path)
     html = paths["html"].read_text(encoding="utf-8")
     expected = dict(none=0, partial=3, malformed=1)[damage]
-    assert html.count("data:image/png;base64,") == expected
+    # Quality against cost needs timings only, so it is always there.
+    assert html.count("data:image/png;base64,") == expected + 1
+    assert "Quality against cost" in plot_titles(html)
 
 
 def test_json_round_trips(records, rendered):
@@ -348,3 +370,138 @@ def test_csv_is_long_format(records, rendered):
 def test_format_number():
     assert [format_number(v) for v in (0.98712, 0.5, 123.456, 12345.6, 1.234e-5, 0, None)] == [
         "0.9871", "0.5", "123.5", "12,346", "1.23e-05", "0", "n/a"]
+
+
+# -- honest statistics, quality against cost, the optional plots ----------------------------
+
+def add_pca_and_gwas(records: list[dict]) -> list[dict]:
+    """Give every successful record PCA points and GWAS curves in the documented formats (PCA
+    as columns for gen_a, gen_b and the reference, as a list of points for gen_c)."""
+    for record in records:
+        if record["status"] != "ok":
+            continue
+        layout = "points" if record["generator"] == "gen_c" else "columns"
+        rng = np.random.default_rng(record["seed"] + len(record["generator"]))
+        real, synthetic = rng.normal(size=(80, 2)), rng.normal(0.3, 1.1, size=(60, 2))
+        if layout == "columns":
+            pca = dict(real_pc1=real[:, 0].tolist(), real_pc2=real[:, 1].tolist(),
+                       synthetic_pc1=synthetic[:, 0].tolist(),
+                       synthetic_pc2=synthetic[:, 1].tolist(), explained_variance=[0.12, 0.05])
+        else:
+            pca = dict(real=real.tolist(), synthetic=synthetic.tolist())
+        chromosomes = ["chr1"] * 150 + ["chr2"] * 100 + ["chr10"] * 50
+        position = np.concatenate([np.sort(rng.uniform(0, n * 1e5, n)) for n in (150, 100, 50)])
+        real_logp = -np.log10(rng.uniform(size=300))
+        real_logp[40] = 12.0
+        record["curves"]["pca_wasserstein"] = pca
+        record["curves"]["gwas_beta_r"] = dict(
+            position=position.tolist(), chromosome=chromosomes, real_logp=real_logp.tolist(),
+            synthetic_logp=(real_logp * rng.uniform(0.3, 1.0, 300)).tolist())
+        record["metrics"]["gwas_beta_r"] = dict(value=0.8, note=None)
+    return records
+
+
+def test_tied_ranks_within_spread():
+    # Exact ties only with no spread; a chain of small steps does not tie first and last.
+    assert tied_ranks({"a": (0.1, 0.0), "b": (0.2, 0.0), "c": (0.1, 0.0)}) == dict(
+        a=1.5, c=1.5, b=3.0)
+    assert tied_ranks({"a": (0.10, 0.03), "b": (0.12, 0.01), "c": (0.14, 0.01)}) == dict(
+        a=1.5, b=1.5, c=3.0)
+    assert tied_ranks({"a": (0.1, 0.0), "b": (0.15, 0.06), "x": (math.inf, 0.0),
+                       "y": (math.inf, 0.0)}) == dict(a=1.5, b=1.5, x=3.5, y=3.5)
+
+
+def test_ranks_tie_inside_seed_spread(tmp_path):
+    records = make_records(seeds=(1, 2, 3), curves=False)
+    for record in records:  # gen_c's Fst now differs from gen_b's by less than its spread
+        if record["generator"] == "gen_c":
+            record["metrics"]["fst"]["value"] = 0.006 + (record["seed"] - 2) * 0.004
+    data = leaderboard_data(records)
+    rows = {row["generator"]: row for row in data["suites"][0]["rows"]}
+    fst = {name: rows[name]["cells"]["fst"] for name in ("gen_a", "gen_b", "gen_c", FAILED)}
+    assert fst["gen_c"]["std"] == pytest.approx(0.004)
+    assert fst["gen_b"]["rank"] == fst["gen_c"]["rank"] == 1.5
+    assert fst["gen_b"]["best"] and fst["gen_c"]["best"] and not fst["gen_a"]["best"]
+    assert fst["gen_a"]["rank"] == 3.0 and fst[FAILED]["rank"] == 4.0
+    table = suite_table(render_leaderboard(records, tmp_path)["html"].read_text("utf-8"))
+    column = [attrs.get("data-metric") for attrs, _ in table[0][1]].index("fst")
+    best = [attrs["data-generator"] for attrs, cells in table[1:]
+            if "best" in cells[column][0].get("class", "")]
+    assert sorted(best) == ["gen_b", "gen_c"]
+
+
+def test_noise_floor_marks_cells_as_good_as_real(tmp_path):
+    records = make_records(seeds=(1, 2), curves=False)
+    for record in records:  # gen_a's AATS as close to 0.5 as the holdout's; gen_b's Fst too
+        if record["generator"] == "gen_a":
+            record["metrics"]["aats"]["value"] = 0.5 + (record["seed"] - 1) * 0.001
+        if record["generator"] == "gen_b":
+            record["metrics"]["fst"]["value"] = 0.0015
+    suite = leaderboard_data(records)["suites"][0]
+    assert suite["noise_floor"]["fst"]["generator"] == "real_holdout"
+    assert suite["noise_floor"]["fst"]["mean"] == pytest.approx(0.0015)
+    assert suite["noise_floor"]["aats"]["distance"] == pytest.approx(0.0005)
+    floor = {(row["generator"], name) for row in suite["rows"]
+             for name, cell in row["cells"].items() if cell["at_floor"]}
+    assert floor == {("gen_a", "aats"), ("gen_b", "fst")}
+
+    paths = render_leaderboard(records, tmp_path)
+    table = suite_table(paths["html"].read_text("utf-8"))
+    header = [attrs.get("data-metric") for attrs, _ in table[0][1]]
+    marked = {(attrs["data-generator"], header[column]) for attrs, cells in table[1:]
+              for column, (cell_attrs, _) in enumerate(cells)
+              if "at-floor" in cell_attrs.get("class", "").split()}
+    assert marked == floor
+    reference = next(cells for attrs, cells in table[1:]
+                     if attrs["data-generator"] == "real_holdout")
+    assert "noise floor" in reference[header.index("fst")][0]["title"]
+    rows = {line.split("|")[1].strip(): line
+            for line in markdown_rows(paths["md"].read_text("utf-8"), f"Suite {SUITE}")}
+    assert "**0.0015 ± 0**†" in rows["gen_b"] and rows["gen_a"].count("†") == 1
+    assert "† marks a value within it" in paths["md"].read_text("utf-8")
+
+
+def test_quality_against_cost_pareto_front(records, rendered):
+    suite = leaderboard_data(records)["suites"][0]
+    points = {point["generator"]: point for point in suite["pareto"]}
+    # Every job costs the same (fit 12.5 s x seed + generate 0.8 s x seed), so the best mean
+    # rank alone is on the front; failed and reference rows are not points.
+    assert set(points) == {"gen_a", "gen_b", "gen_c"}
+    assert points["gen_b"]["cost_s"] == pytest.approx((12.5 + 0.8) * 1.5)
+    assert [name for name, point in points.items() if point["front"]] == ["gen_b"]
+
+    records = copy.deepcopy(records)
+    for record in records:  # gen_c becomes the fastest: a second point on the front
+        if record["generator"] == "gen_c":
+            record["timing"]["fit"]["seconds"] = 0.5
+    suite = leaderboard_data(records)["suites"][0]
+    assert [(p["generator"], p["front"]) for p in suite["pareto"]] == [
+        ("gen_c", True), ("gen_b", True), ("gen_a", False)]
+
+    table = next(t for t in Tables.parse(rendered["html"])
+                 if [text for _, text in t[0][1]][:2] == ["Generator", "Mean rank"])
+    assert {cells[0][1]: cells[3][1] for _, cells in table[1:]} == {
+        "gen_b": "✓ on the front", "gen_a": "–", "gen_c": "–"}
+    lines = markdown_rows(rendered["md"], f"Suite {SUITE}", table=1)
+    assert lines[0].startswith("| gen_b | 1.75 | 19.95 | yes |")
+
+
+def test_pca_and_manhattan_plots_from_documented_curves(tmp_path):
+    records = add_pca_and_gwas(make_records(seeds=(1,)))
+    html = render_leaderboard(records, tmp_path)["html"].read_text("utf-8")
+    assert plot_titles(html) == [
+        "LD decay", "Allele frequencies", "Population structure (PCA)",
+        "Adversarial accuracy (AATS)", "GWAS (mirrored Manhattan)", "Quality against cost"]
+    assert "GWAS (mirrored Manhattan)" in plot_titles(html)
+    assert 'data-metric="gwas_beta_r"' in html
+
+
+def test_pca_and_manhattan_skipped_when_absent_or_malformed(tmp_path):
+    records = add_pca_and_gwas(make_records(seeds=(1,)))
+    for record in records:
+        if record["status"] == "ok":
+            record["curves"]["pca_wasserstein"] = dict(real=[[0.1, "x"]], synthetic=[[1, 2]])
+            record["curves"]["gwas_beta_r"]["chromosome"] = ["1"]  # wrong length
+    titles = plot_titles(render_leaderboard(records, tmp_path)["html"].read_text("utf-8"))
+    assert "Population structure (PCA)" not in titles
+    assert "GWAS (mirrored Manhattan)" not in titles

@@ -15,6 +15,9 @@ a phenotype table keyed by sample id::
 Reading follows the policies of :mod:`genobench.io` (multi-allelic sites dropped, missing calls
 imputed with the SNP's mode, non-diploid calls rejected, positions sorted). The input files'
 sizes and modification times are part of the suite's cache key, so editing a file rebuilds it.
+
+``kind = "suites"`` joins other suite files SNP-wise (``suites = ["cow_chr1.toml", ...]``): the
+same individuals over several chromosomes, each chromosome's panel as its own suite built it.
 """
 
 from __future__ import annotations
@@ -164,7 +167,116 @@ class PlinkSource(_FileSource):
                              max_missing=options.max_missing)
 
 
+class SuitesOptions(SourceOptions):
+    """The ``[source]`` table of a suite joining other suites' SNPs."""
+
+    kind: str = "suites"
+    suites: list[str] = pydantic.Field(
+        min_length=2, description="suite files, relative to this suite file")
+
+
+class SuitesSource(SuiteSource):
+    """The individuals of several suites, their SNPs side by side (one per chromosome).
+
+    Chromosomes are unlinked, so stdpopsim simulates each one independently for the same
+    sampled individuals; individual ``i`` of every chromosome suite is one animal or person,
+    and joining the suites' panels column-wise is the whole-genome data. Each member comes from
+    its own cache (``genobench prepare`` the members first and this costs seconds); the joined
+    data is then filtered, split and cached under this suite's own seed. Members must hold the
+    same sample ids and different chromosomes; their phenotypes are not carried over (give
+    the joined suite its own traits).
+    """
+
+    name = "suites"
+    description = "other suites joined SNP-wise: several chromosomes of the same individuals"
+    Options = SuitesOptions
+
+    @staticmethod
+    def member_paths(options, base_dir: Path) -> list[Path]:
+        return [(Path(base_dir) / member).resolve() for member in options.suites]
+
+    def members(self, options, base_dir: Path):
+        from ..suites import load_spec
+
+        specs = []
+        for path in self.member_paths(options, base_dir):
+            if not path.is_file():
+                raise DataError(f"[source] suites: suite file not found: {path}")
+            specs.append(load_spec(path))
+        if len({spec.name for spec in specs}) != len(specs):
+            raise SpecError("[source] suites: a suite is listed twice")
+        return specs
+
+    def check(self, options, base_dir: Path) -> None:
+        specs = self.members(options, base_dir)
+        first = specs[0].source.get("samples")
+        for spec in specs:
+            if spec.source.get("kind") == self.name:
+                raise SpecError(f"[source] suites: {spec.path.name} joins suites itself; "
+                                "list chromosome suites only")
+            samples = spec.source.get("samples")
+            if samples != first:
+                raise SpecError(f"[source] suites: {spec.path.name} samples {samples} differ "
+                                f"from {specs[0].path.name}'s {first}; members must share "
+                                "their individuals")
+
+    def input_files(self, options, base_dir: Path) -> list[Path]:
+        from ..suites import source_options
+
+        files = []
+        for spec in self.members(options, base_dir):
+            files.append(spec.path)
+            source, member_options = source_options(spec)
+            files.extend(source.input_files(member_options, spec.path.parent))
+        return files
+
+    def versions(self) -> dict[str, str]:
+        from ..plugins import get_registry
+
+        found = {}
+        for name, source in sorted(get_registry().suite_sources.items()):
+            if name != self.name:
+                found.update(source.versions())
+        return found
+
+    def load(self, options, *, seed: int, base_dir: Path) -> GenotypeData:
+        import numpy as np
+
+        from ..suites import materialize
+
+        parts, order = [], None
+        for spec in self.members(options, base_dir):
+            suite = materialize(spec)
+            splits = (suite.train, suite.validation, suite.test)
+            ids = np.concatenate([s.sample_ids for s in splits])
+            if order is None:
+                order = np.sort(ids)
+            elif ids.size != order.size or not np.array_equal(np.sort(ids), order):
+                raise DataError(f"[source] suites: {spec.name} holds other individuals than "
+                                f"{parts[0][0]}; members must share their sample ids")
+            position = np.argsort(ids)  # rows in the order of ``order``
+            dosages = np.concatenate([s.dosages for s in splits])[position]
+            populations = (None if splits[0].populations is None
+                           else np.concatenate([s.populations for s in splits])[position])
+            parts.append((spec.name, splits[0], dosages, populations))
+        seen: dict[str, str] = {}
+        for name, data, _, _ in parts:
+            for chromosome in dict.fromkeys(data.chromosomes.tolist()):
+                if chromosome in seen:
+                    raise DataError(f"[source] suites: chromosome {chromosome} is in both "
+                                    f"{seen[chromosome]} and {name}")
+                seen[chromosome] = name
+        first = parts[0][1]
+        return GenotypeData(
+            np.concatenate([p[2] for p in parts], axis=1),
+            np.concatenate([p[1].positions for p in parts]),
+            np.concatenate([p[1].chromosomes for p in parts]),
+            np.concatenate([p[1].snp_ids for p in parts]),
+            order, populations=parts[0][3] if first.populations is not None else None)
+
+
 @hookimpl
 def genobench_register_suite_sources(register):
     register(VcfSource())
     register(PlinkSource())
+    register(SuitesSource())
