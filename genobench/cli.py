@@ -1,4 +1,4 @@
-"""The ``genobench`` command: run, list, report, prepare.
+"""The ``genobench`` command: run, list, report, prepare, compare.
 
 Mistakes of the user or of a plugin (any :class:`~genobench.errors.GenobenchError`) are printed
 as one ``Error:`` line with exit status 1, never as a traceback.
@@ -6,6 +6,7 @@ as one ``Error:`` line with exit status 1, never as a traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -194,20 +195,21 @@ def report(results, out, title):
         console.print(f"Leaderboard ({fmt}): {path}")
 
 
+def _prepare_one(spec, *, refresh: bool):
+    """Materialize one suite; module level so ``prepare -j N`` can send it to a process."""
+    from .suites import materialize
+
+    return spec.name, materialize(spec, refresh=refresh).info
+
+
 @main.command()
 @click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--refresh", is_flag=True, help="Rebuild even when cached.")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Suites prepared at once.")
 def prepare(suites, refresh, jobs):
     """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
-    from .suites import materialize
-
     specs = _load_specs(suites)
-
-    def one(spec):
-        suite = materialize(spec, refresh=refresh)
-        return spec.name, suite.info
-
+    one = functools.partial(_prepare_one, refresh=refresh)
     if jobs > 1 and len(specs) > 1:
         from concurrent.futures import ProcessPoolExecutor
         import multiprocessing
@@ -313,6 +315,46 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     written = write_genotypes(synthetic, out, alleles=alleles)
     console.print(f"Wrote {n} synthetic individuals x {synthetic.n_snps} SNPs: {written}")
 
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(path_type=Path))
+@click.argument("current", type=click.Path(path_type=Path))
+@click.option("--tolerance", "tolerance_values", multiple=True, metavar="METRIC=VALUE",
+              help="How far METRIC may worsen (absolute), overriding --metric-tolerance "
+                   "(repeatable).")
+@click.option("--metric-tolerance", type=float, default=None,
+              help="How far any metric may worsen (absolute)  [default: 0.01]")
+@click.option("--time-tolerance", type=float, default=None,
+              help="Factor a phase's time may grow by  [default: 2]")
+@click.option("--time-floor", type=float, default=None,
+              help="Seconds below which times count as this many  [default: 1]")
+@click.option("--changes-only", is_flag=True, help="List only what changed.")
+def compare(baseline, current, tolerance_values, metric_tolerance, time_tolerance, time_floor,
+            changes_only):
+    """Compare CURRENT results with BASELINE (results folders or leaderboard.json files).
+
+    Exits with status 1 when a metric worsens beyond its tolerance (plus the baseline's seed
+    spread), a generator seed that succeeded in the baseline fails or is missing, or a phase's
+    time grows beyond its factor; 0 otherwise.
+    """
+    from . import compare as comparing
+
+    comparison = comparing.compare_leaderboards(
+        comparing.load_leaderboard(baseline), comparing.load_leaderboard(current),
+        tolerances=comparing.parse_tolerances(tolerance_values),
+        metric_tolerance=(comparing.METRIC_TOLERANCE if metric_tolerance is None
+                          else metric_tolerance),
+        time_tolerance=comparing.TIME_TOLERANCE if time_tolerance is None else time_tolerance,
+        time_floor=comparing.TIME_FLOOR if time_floor is None else time_floor)
+    if sys.stdout.isatty():
+        out = Console(highlight=False)
+        out.print(comparing.rich_table(comparison, everything=not changes_only))
+        out.print(comparison.summary(), style="bold red" if comparison.regressions else "green")
+    else:
+        click.echo(comparing.format_plain(comparison, everything=not changes_only))
+    if comparison.regressions:
+        sys.exit(1)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

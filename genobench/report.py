@@ -618,7 +618,7 @@ def _ld_decay_plot(jobs: list[dict], style: dict) -> dict | None:
     axes.set_xscale("log")
     axes.set(xlabel="distance between SNPs (bp)", ylabel="mean $r^2$")
     _tidy(axes)
-    axes.legend(frameon=False, fontsize=8)
+    axes.legend(frameon=False, fontsize=8, loc="upper right")
     return _png(figure, "LD decay", "Mean r² between SNP pairs by physical distance, real "
                 "test split against each generator's output.")
 
@@ -735,7 +735,8 @@ def _pca_plot(jobs: list[dict], style: dict, max_points: int = 2000) -> dict | N
         axes.set_title(_label(generator, 28), fontsize=9,
                        style="italic" if look["reference"] else "normal")
         _tidy(axes)
-        axes.legend(frameon=False, fontsize=7, markerscale=2, loc="best")
+    # One legend: "best" placement would search every panel's points (slow).
+    grid.flat[0].legend(frameon=False, fontsize=7, markerscale=2, loc="upper right")
     for axes in grid.flat[len(panels):]:
         axes.set_visible(False)
     share = lambda i: f" ({variance[i]:.1%})" if len(variance) > i else ""  # noqa: E731

@@ -25,6 +25,7 @@ import pydantic
 from .data import GenotypeData
 from .errors import DataError, GenobenchError, SpecError, UnknownNameError
 from .generators import PROFILES
+from .traits import TraitTable
 
 #: Bump when the on-disk layout or the panel/split algorithms change: invalidates caches.
 CACHE_FORMAT = 1
@@ -115,7 +116,7 @@ class SuiteSpec(_Strict):
     run: RunSpec = RunSpec()
     evaluate: EvaluateSpec = EvaluateSpec()
     generators: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
-    traits: list[dict[str, Any]] = pydantic.Field(default_factory=list)
+    traits: TraitTable = pydantic.Field(default_factory=list)
     #: Named sizes: ``[sizes.paper] samples = {...}`` overrides ``[source]`` keys (see
     #: :func:`apply_size`).
     sizes: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)

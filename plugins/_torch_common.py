@@ -181,6 +181,17 @@ def dosages_from_logits(logits: torch.Tensor, *, sample: bool = False) -> torch.
     return logits.argmax(dim=-1).to(torch.int8)
 
 
+def genotype_log_frequencies(dosages: torch.Tensor, pseudocount: float = 0.5) -> torch.Tensor:
+    """Log genotype frequencies per SNP, flattened (3 m,), with a pseudocount per genotype.
+
+    Used as the initial bias of a layer emitting 3 logits per SNP: an untrained network then
+    already draws every SNP from its training genotype frequencies (the independent-sites
+    model), and training only has to add the dependence between SNPs.
+    """
+    counts = F.one_hot(dosages.long(), 3).sum(0).double() + pseudocount
+    return (counts / counts.sum(1, keepdim=True)).log().flatten().float()
+
+
 # -- k-NN precision / recall --------------------------------------------------------------------
 def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Exact squared Euclidean distances between dosage rows, int64 (p, q).
@@ -298,8 +309,10 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
         eval_seconds = time.monotonic() - t0
         last_validated = epoch
         record.update({k: round(float(v), 4) for k, v in scores.items()})
-        if scores["f1"] > best_score:
-            best_score, best_state, stale = scores["f1"], _snapshot(modules), 0
+        # Ties go to the later weights (an F1 of 0 early on must not pin the first epoch).
+        if scores["f1"] >= best_score:
+            stale = 0 if scores["f1"] > best_score else stale + 1
+            best_score, best_state = scores["f1"], _snapshot(modules)
             log.best_epoch, log.best_score = epoch + 1, float(scores["f1"])
         else:
             stale += 1

@@ -22,7 +22,8 @@ from torch.nn import functional as F
 import genobench
 
 from ._torch_common import (ResidualMLP, TorchGenerator, TrainingLog, batches,
-                            dosages_from_logits, one_hot, scaled_width, train_loop)
+                            dosages_from_logits, genotype_log_frequencies, one_hot, scaled_width,
+                            train_loop)
 
 
 class GumbelGeneratorNet(nn.Module):
@@ -111,6 +112,11 @@ class _GumbelAdversarial(TorchGenerator):
         self.generator_.train(training)
         return out
 
+    def _init_head(self, data: torch.Tensor) -> None:
+        """Start the generator at the training genotype frequencies (output bias = log f)."""
+        with torch.no_grad():
+            self.generator_.head.bias.copy_(genotype_log_frequencies(data))
+
     def _train(self, train, run_epoch, *, started, time_limit, progress) -> TrainingLog:
         log = train_loop(epochs=int(self.config_["epochs"]), run_epoch=run_epoch,
                          modules=self._modules(), validate=self._validator(),
@@ -161,6 +167,7 @@ class GANGenerator(_GumbelAdversarial):
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
+        self._init_head(data)
         opt_g = torch.optim.Adam(self.generator_.parameters(), lr=config["lr_generator"],
                                  betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(self.critic_.parameters(), lr=config["lr_discriminator"],

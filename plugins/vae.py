@@ -16,7 +16,8 @@ from torch.nn import functional as F
 import genobench
 
 from ._torch_common import (ResidualMLP, TorchGenerator, TrainingLog, batches,
-                            dosages_from_logits, one_hot, power_of_two_width, train_loop)
+                            dosages_from_logits, genotype_log_frequencies, one_hot,
+                            power_of_two_width, train_loop)
 
 
 class VAENet(nn.Module):
@@ -93,6 +94,8 @@ class VAEGenerator(TorchGenerator):
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
+        with torch.no_grad():  # start the decoder at the training genotype frequencies
+            self.net_.logits.bias.copy_(genotype_log_frequencies(data))
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=config["lr"])
         beta = float(config["beta"])
 

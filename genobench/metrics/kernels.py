@@ -67,36 +67,46 @@ def _int8_product(a: torch.Tensor, b_t: torch.Tensor, pad: bool | None = None) -
 
 
 def exact_gram(a, b, *, method: str = "auto") -> torch.Tensor:
-    """Exact integer cross-products ``a @ b.T`` of small non-negative integer matrices.
+    """Exact integer cross-products ``a @ b.T`` of small integer matrices.
 
-    :param a: int8 tensor (p, k) with values in 0..2 (dosages or 0/1 indicators).
+    :param a: int8 tensor (p, k) with values in -2..2 (dosages or 0/1 indicators).
     :param b: int8 tensor (q, k), same device.
     :param method: "int8" (``torch._int_mm``), "float32", or "auto": int8 where the device
         supports it, float32 otherwise. Both are exact (see the module docstring).
     :returns: int64 tensor (p, q).
     """
+    return _product_t(a, b.T, _check_method(method))
+
+
+def _check_method(method: str) -> str:
     if method not in ("auto", "int8", "float32"):
         raise ValueError(f"method must be 'auto', 'int8' or 'float32', not {method!r}")
+    return method
+
+
+def _product_t(a: torch.Tensor, b_t: torch.Tensor, method: str) -> torch.Tensor:
+    """:func:`exact_gram` with the right factor already transposed: ``a`` (p, k) @ ``b_t``
+    (k, q) -> int64 (p, q). A contiguous ``b_t`` is used as it is (no copy per call)."""
     device_type = a.device.type
     use_int = method == "int8" or (method == "auto" and hasattr(torch, "_int_mm")
                                    and device_type not in _int_mm_broken)
     k = a.shape[1]
     if k == 0:
-        return torch.zeros(a.shape[0], b.shape[0], dtype=torch.int64, device=a.device)
+        return torch.zeros(a.shape[0], b_t.shape[1], dtype=torch.int64, device=a.device)
     chunk = INT32_EXACT_K if use_int else FLOAT32_EXACT_K
     total = None
     for start in range(0, k, chunk):
-        a_part, b_part = a[:, start:start + chunk], b[:, start:start + chunk]
+        a_part, b_part = a[:, start:start + chunk], b_t[start:start + chunk]
         if use_int:
             try:
-                part = _int8_product(a_part.contiguous(), b_part.T.contiguous())
+                part = _int8_product(a_part.contiguous(), b_part.contiguous())
             except RuntimeError:
                 if method == "int8":
                     raise
                 _int_mm_broken.add(device_type)
-                return exact_gram(a, b, method="float32")
+                return _product_t(a, b_t, "float32")
         else:
-            part = a_part.to(torch.float32) @ b_part.to(torch.float32).T
+            part = a_part.to(torch.float32) @ b_part.to(torch.float32)
         part = part.to(torch.int64)
         total = part if total is None else total + part
     return total
@@ -138,6 +148,20 @@ def allele_frequencies(dosages, *, block_size: int = 8192, device: str = "cpu") 
     """Alternate allele frequency per SNP: float64 array (n_snps,), (het + 2 hom-alt) / 2n."""
     frequencies = genotype_frequencies(dosages, block_size=block_size, device=device)
     return frequencies[:, 1] / 2.0 + frequencies[:, 2]
+
+
+def heterozygosity(dosages, *, block_size: int = 8192, device: str = "cpu") -> np.ndarray:
+    """Observed heterozygosity of each individual: its share of heterozygous SNPs.
+
+    :param dosages: (n_samples, n_snps) 0/1/2.
+    :returns: float64 array (n_samples,); NaN when there are no SNPs.
+    """
+    x = _as_int8(dosages, device)
+    counts = torch.cat([(x[start:start + block_size] == 1).sum(1)
+                        for start in range(0, x.shape[0], block_size)] or
+                       [torch.zeros(0, dtype=torch.int64)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts.cpu().numpy().astype(np.float64) / x.shape[1]
 
 
 # -- linkage disequilibrium ----------------------------------------------------------------
@@ -234,42 +258,140 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
     edges = np.logspace(math.log10(min_distance), math.log10(max_distance), n_bins + 1)
     dosages = np.asarray(dosages) if not isinstance(dosages, torch.Tensor) else dosages
     positions = np.asarray(positions, dtype=np.int64)
-    m = positions.shape[0]
-    chromosomes = (np.zeros(m, dtype=int) if chromosomes is None else np.asarray(chromosomes))
     sums = torch.zeros(n_bins, dtype=torch.float64, device=device)
     counts = torch.zeros(n_bins, dtype=torch.int64, device=device)
     edges_t = torch.as_tensor(edges, device=device)
-    for chromosome in np.unique(chromosomes):
-        index = np.flatnonzero(chromosomes == chromosome)
-        index = index[np.argsort(positions[index], kind="stable")]
+    for index in _chromosome_order(positions, chromosomes):
         xt = _as_int8(dosages[:, index], device).T.contiguous()  # SNP-major (m_c, n)
         s, v = _snp_stats(xt)
         keep = v > 0  # monomorphic SNPs: r undefined
         xt, s, v = xt[keep], s[keep], v[keep]
         pos = positions[index][keep.cpu().numpy()]
         pos_t = torch.as_tensor(pos, device=device)
-        n, m_c = xt.shape[1], xt.shape[0]
-        for row in range(0, m_c, block_size):
-            row_end = min(row + block_size, m_c)
-            # SNPs to the right of this block within max_distance of its last SNP
-            right = int(np.searchsorted(pos, pos[row_end - 1] + max_distance, side="right"))
-            for col in range(row, right, block_size):
-                col_end = min(col + block_size, right)
-                distance = pos_t[None, col:col_end] - pos_t[row:row_end, None]
-                # positions are sorted and min_distance > 0, so these pairs all have j > i
-                ii, jj = torch.nonzero((distance >= min_distance) & (distance <= max_distance),
-                                       as_tuple=True)
-                if ii.numel() == 0:
-                    continue
-                gram = exact_gram(xt[row:row_end], xt[col:col_end], method=method)[ii, jj]
-                ii, jj = ii + row, jj + col
-                numerator = (n * gram - s[ii] * s[jj]).to(torch.float64)
-                r2 = (numerator * numerator / (v[ii] * v[jj])).clamp(max=1.0)
-                d = (pos_t[jj] - pos_t[ii]).to(torch.float64)
-                bins = (torch.bucketize(d, edges_t, right=True) - 1).clamp(0, n_bins - 1)
-                sums += torch.bincount(bins, weights=r2, minlength=n_bins)
-                counts += torch.bincount(bins, minlength=n_bins)
+        n = xt.shape[1]
+        for row, col, ii, jj in _window_tiles(pos, min_distance, max_distance, block_size,
+                                              device):
+            gram = exact_gram(xt[row], xt[col], method=method)[ii, jj]
+            ii, jj = ii + row.start, jj + col.start
+            numerator = (n * gram - s[ii] * s[jj]).to(torch.float64)
+            r2 = (numerator * numerator / (v[ii] * v[jj])).clamp(max=1.0)
+            d = (pos_t[jj] - pos_t[ii]).to(torch.float64)
+            bins = (torch.bucketize(d, edges_t, right=True) - 1).clamp(0, n_bins - 1)
+            sums += torch.bincount(bins, weights=r2, minlength=n_bins)
+            counts += torch.bincount(bins, minlength=n_bins)
     return LDDecay(edges, sums.cpu().numpy(), counts.cpu().numpy())
+
+
+def _chromosome_order(positions: np.ndarray, chromosomes) -> list[np.ndarray]:
+    """Per chromosome, the indices of its SNPs in order of position."""
+    chromosomes = (np.zeros(positions.shape[0], dtype=int) if chromosomes is None
+                   else np.asarray(chromosomes))
+    order = []
+    for chromosome in np.unique(chromosomes):
+        index = np.flatnonzero(chromosomes == chromosome)
+        order.append(index[np.argsort(positions[index], kind="stable")])
+    return order
+
+
+def _window_tiles(pos: np.ndarray, min_distance: float, max_distance: float, block_size: int,
+                  device):
+    """The SNP pairs (i < j) of one chromosome within a distance window, tile by tile.
+
+    :param pos: sorted positions (m_c,).
+    :yields: (rows slice, columns slice, ii, jj): ``ii``/``jj`` index the pairs inside the
+        tile, every pair with ``min_distance <= pos[j] - pos[i] <= max_distance`` and i < j
+        appearing once. Tiles are ``block_size`` SNPs a side, a block against the blocks to
+        its right within ``max_distance``, so no m x m array is ever built.
+    """
+    m_c = pos.shape[0]
+    pos_t = torch.as_tensor(pos, device=device)
+    for row in range(0, m_c, block_size):
+        row_end = min(row + block_size, m_c)
+        # SNPs to the right of this block within max_distance of its last SNP
+        right = int(np.searchsorted(pos, pos[row_end - 1] + max_distance, side="right"))
+        for col in range(row, right, block_size):
+            col_end = min(col + block_size, right)
+            distance = pos_t[None, col:col_end] - pos_t[row:row_end, None]
+            wanted = (distance >= min_distance) & (distance <= max_distance)
+            if col == row:  # the diagonal tile: each pair once, no SNP with itself
+                wanted &= torch.ones_like(wanted).triu(1)
+            ii, jj = torch.nonzero(wanted, as_tuple=True)
+            if ii.numel():
+                yield slice(row, row_end), slice(col, col_end), ii, jj
+
+
+@dataclasses.dataclass
+class LDComparison:
+    """Rogers-Huff r^2 of two data sets on the same SNP pairs (those within a window).
+
+    :ivar pairs: number of SNP pairs compared.
+    :ivar sums: float64 sums over the pairs: ``abs_diff`` (|r2_a - r2_b|), ``a``, ``b``,
+        ``aa``, ``bb``, ``ab`` (r2_a, r2_b and their squares and product).
+    """
+
+    pairs: int
+    sums: dict
+
+    @property
+    def mean_abs_difference(self) -> float:
+        """Mean |r^2_a - r^2_b| over the pairs; NaN without pairs."""
+        return self.sums["abs_diff"] / self.pairs if self.pairs else float("nan")
+
+    @property
+    def r2_correlation(self) -> float:
+        """Pearson correlation of r^2_a and r^2_b over the pairs; NaN when undefined."""
+        n, s = self.pairs, self.sums
+        if n < 2:
+            return float("nan")
+        cov = s["ab"] - s["a"] * s["b"] / n
+        var = (s["aa"] - s["a"] ** 2 / n) * (s["bb"] - s["b"] ** 2 / n)
+        return cov / math.sqrt(var) if var > 0 else float("nan")
+
+
+def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: float = 1e6,
+                         block_size: int = 1024, device: str = "cpu",
+                         method: str = "auto") -> LDComparison:
+    """Compare the LD (Rogers-Huff r^2) of two data sets on the same SNPs, pair by pair.
+
+    Every pair of SNPs on the same chromosome at most ``max_distance`` bp apart is compared
+    (the pairs ``plink --r2 --ld-window-kb`` lists). A SNP monomorphic in one set has r = 0
+    with every other SNP there: the absence of LD counts against a generator that loses a
+    SNP's variation, rather than dropping the pair.
+
+    :param a: (n_a, m) 0/1/2; :param b: (n_b, m) 0/1/2 on the same SNPs.
+    :param positions: (m,) bp; :param chromosomes: (m,) labels or None.
+    :returns: :class:`LDComparison` sums over the pairs.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    a = np.asarray(a) if not isinstance(a, torch.Tensor) else a
+    b = np.asarray(b) if not isinstance(b, torch.Tensor) else b
+    if a.shape[1] != b.shape[1] or a.shape[1] != positions.shape[0]:
+        raise ValueError(f"a, b and positions have {a.shape[1]}, {b.shape[1]} and "
+                         f"{positions.shape[0]} SNPs")
+    names = ("abs_diff", "a", "b", "aa", "bb", "ab")
+    sums = {name: torch.zeros((), dtype=torch.float64, device=device) for name in names}
+    pairs = 0
+    for index in _chromosome_order(positions, chromosomes):
+        sets = []
+        for data in (a, b):
+            xt = _as_int8(data[:, index], device).T.contiguous()
+            s, v = _snp_stats(xt)
+            inv = torch.where(v > 0, 1 / torch.sqrt(torch.where(v > 0, v, 1.0)), 0.0)
+            sets.append((xt, s, inv))
+        for row, col, ii, jj in _window_tiles(positions[index], 0, max_distance, block_size,
+                                              device):
+            r2 = []
+            for xt, s, inv in sets:
+                gram = exact_gram(xt[row], xt[col], method=method)[ii, jj]
+                i, j = ii + row.start, jj + col.start
+                r = (xt.shape[1] * gram - s[i] * s[j]).to(torch.float64) * inv[i] * inv[j]
+                r2.append((r * r).clamp(max=1.0))
+            r2a, r2b = r2
+            pairs += int(ii.numel())
+            for name, values in zip(names, ((r2a - r2b).abs(), r2a, r2b, r2a * r2a,
+                                            r2b * r2b, r2a * r2b)):
+                sums[name] += values.sum()
+    return LDComparison(pairs, {name: float(value) for name, value in sums.items()})
 
 
 # -- distances between individuals ---------------------------------------------------------
