@@ -6,8 +6,15 @@ Public API for plugin authors and programs; the command line lives in :mod:`geno
 __version__ = "0.1.0"
 
 from .data import GenotypeData, check_dosages
-from .errors import (DataError, GenobenchError, GeneratorError, PluginError, ResultsError,
-                     SpecError, UnknownNameError)
+from .errors import (
+    DataError,
+    GeneratorError,
+    GenobenchError,
+    PluginError,
+    ResultsError,
+    SpecError,
+    UnknownNameError,
+)
 from .generators import PROFILES, FitContext, Generator
 from .hookspecs import hookimpl
 from .metrics.base import EvaluationContext, Metric, MetricResult

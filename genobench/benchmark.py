@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import results as results_module
 from .errors import ResultsError

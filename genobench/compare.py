@@ -328,7 +328,8 @@ def rich_table(comparison: Comparison, *, everything: bool = True):
     table = Table(title="genobench compare", title_justify="left")
     for column in COLUMNS:
         table.add_column(column, justify="right" if column in ("baseline", "current", "change")
-                         else "left", overflow="fold")
+                         else "left", overflow="fold",
+                         min_width=24 if column == "verdict" else None)
     styles = dict(regression="bold red", worse="yellow", better="green", fixed="green",
                   new="cyan")
     for change, row in zip([c for c in comparison.changes

@@ -81,7 +81,8 @@ class GenotypeData:
         set_(self, "dosages", dosages)
         positions = np.asarray(self.positions)
         if positions.shape != (m,):
-            raise DataError(f"positions: expected {m} values (one per SNP), got shape {positions.shape}")
+            raise DataError(f"positions: expected {m} values (one per SNP), "
+                            f"got shape {positions.shape}")
         if m and (positions < 0).any():
             raise DataError("positions: negative physical position")
         set_(self, "positions", positions.astype(np.int64))

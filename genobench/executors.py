@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psutil
 
@@ -42,7 +42,8 @@ class InlineExecutor:
 
     def run(self, jobs: list[Job], on_result: OnResult, on_progress: OnProgress | None = None):
         for job in jobs:
-            progress = (lambda **values: on_progress(job, values)) if on_progress else None
+            progress = ((lambda job=job, **values: on_progress(job, values)) if on_progress
+                        else None)
             on_result(job, _safe_run_job(job, progress))
 
 
@@ -124,7 +125,7 @@ class ProcessExecutor:
                     on_result(job, record)
                 time.sleep(self.poll)
         finally:
-            for job, process, receiver, *_ in running.values():
+            for _job, process, _receiver, *_ in running.values():
                 _kill_tree(process)
 
     def _check(self, job, process, receiver, start, peak, on_progress):

@@ -25,6 +25,8 @@ DEFAULT_PLUGINS = (
     "genobench.sources.files",
     "genobench.metrics.fidelity",
     "genobench.metrics.privacy",
+    "genobench.metrics.structure",
+    "genobench.metrics.association",
 )
 
 ENTRY_POINT_GROUP = "genobench"

@@ -781,12 +781,12 @@ def _manhattan_plot(jobs: list[dict], style: dict) -> dict | None:
             span = np.nanmax(position[here]) if np.isfinite(position[here]).any() else 0.0
             x[here] = position[here] + offset
             ticks.append(offset + span / 2)
+            # Alternate shades tell neighbouring chromosomes apart.
             look = style.get(generator, dict(color="C0", reference=False))
-            colour = look["color"] if index % 2 == 0 else "0.45"
             axes.scatter(x[here], real[here], s=5, color="0.15" if index % 2 == 0 else "0.55",
                          linewidths=0, rasterized=True)
-            axes.scatter(x[here], -synthetic[here], s=5, color=colour, linewidths=0,
-                         rasterized=True)
+            axes.scatter(x[here], -synthetic[here], s=5, color=look["color"],
+                         alpha=1.0 if index % 2 == 0 else 0.45, linewidths=0, rasterized=True)
             offset += span * 1.02 + 1.0
         threshold = -math.log10(0.05 / max(len(position), 1))
         for sign in (1, -1):
@@ -833,7 +833,7 @@ def _pareto_plot(suite: dict, style: dict) -> dict | None:
     axes.invert_yaxis()  # better (smaller) ranks up
     axes.set(xlabel="fit + generate time (s)", ylabel="mean rank in the suite (1 is best)")
     _tidy(axes)
-    axes.legend(frameon=False, fontsize=8, loc="lower right")
+    axes.legend(frameon=False, fontsize=8)
     return _png(figure, "Quality against cost", "Each generator's mean rank against its fit + "
                 "generate time; outlined points are on the Pareto front (nothing is both "
                 "faster and better).")

@@ -23,6 +23,7 @@ from .metrics.base import EvaluationContext, evaluate
 from .plugins import get_generator, get_metric, get_registry, provider_of
 from .resources import measure
 from .suites import SuiteSpec, materialize, parse_spec
+from .traits import phenotypes_from_truth, truth_from_info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,17 +180,30 @@ def run_job(job: Job, *, progress=None) -> dict:
             reason = (f"generator {job.generator!r} failed in {phase}: "
                       f"{type(error).__name__}: {message}")
         return failed_record(job, reason, _short_traceback(), record)
-    synthetic = suite.test.with_dosages(dosages, sample_prefix=f"{job.generator}_")
+    # Synthetic phenotypes: those a conditional generator was given; else, on a simulated
+    # suite, the true causal model's (only traits whose causal variants are all on the panel).
+    truth = truth_from_info(suite.info)
+    synthetic = suite.test.with_dosages(dosages, sample_prefix=f"{job.generator}_",
+                                        phenotypes=suite.test.phenotypes
+                                        if phenotypes is not None else None)
+    if phenotypes is None and truth is not None:
+        phenotype_seed = int(rng.integers(0, 2**31 - 1))
+        synthetic = dataclasses.replace(
+            synthetic, phenotypes=phenotypes_from_truth(synthetic, truth, seed=phenotype_seed))
     record["metrics"], record["curves"], record["metric_info"], record["timing"]["evaluate"] = \
         evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
-                           metric_names=job.metrics, device=device)
+                           metric_names=job.metrics, device=device, truth=truth)
     record["status"] = "ok"
     return record
 
 
 def evaluate_synthetic(real: GenotypeData, synthetic: GenotypeData, *, train=None,
-                       spec: SuiteSpec | None = None, metric_names=None, device="cpu"):
+                       spec: SuiteSpec | None = None, metric_names=None, device="cpu",
+                       truth: dict | None = None):
     """Evaluate synthetic against real individuals with the chosen (default: all) metrics.
+
+    ``truth`` is what a simulated suite knows (``{"traits": ...}``, see
+    :func:`genobench.traits.truth_from_info`), for metrics that score against it.
 
     :returns: (metrics {name: {value, note}}, curves {name: {...}}, metric_info, evaluate usage).
     """
@@ -198,7 +212,7 @@ def evaluate_synthetic(real: GenotypeData, synthetic: GenotypeData, *, train=Non
     metrics = [get_metric(name) for name in names]
     options = spec.evaluate.model_dump() if spec is not None else {}
     context = EvaluationContext(real=real, synthetic=synthetic, train=train, options=options,
-                                device=device)
+                                device=device, truth=truth)
     with measure() as usage:
         outcomes, seconds = evaluate(context, metrics)
     values = {name: dict(value=r.value, note=r.note, seconds=round(seconds[name], 4))

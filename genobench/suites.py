@@ -86,18 +86,42 @@ class RunSpec(_Strict):
 
 
 class EvaluateSpec(_Strict):
-    """The ``[evaluate]`` table: which metrics, and options for them."""
+    """The ``[evaluate]`` table: which metrics, and options for them.
+
+    ``distance`` is the metric of every nearest-neighbour search (AATS, k-NN, DCR);
+    ``ld_min_distance``/``ld_max_distance`` (bp) and ``ld_bins`` shape the LD-decay curve
+    (``ld_max_distance`` is also the window of the pairwise LD comparison); ``knn_k`` is k of
+    the k-NN precision / recall balls (capped at n - 1); ``pca_components`` and ``pca_scaler``
+    ("none": centred dosages, as the paper; "patterson") define the PCA behind
+    ``pca_wasserstein`` and ``detection_auc``; ``wasserstein_max_points`` bounds the
+    individuals per set in the optimal transport; ``detection_folds`` is the number of
+    cross-validation folds of the detection test; ``subsample_seed`` seeds every subsample.
+    """
 
     metrics: Optional[list[str]] = None
     distance: str = "euclidean"
+    ld_min_distance: pydantic.PositiveFloat = 1_000.0
     ld_max_distance: pydantic.PositiveInt = 1_000_000
     ld_bins: pydantic.PositiveInt = 16
+    knn_k: pydantic.PositiveInt = 60
+    pca_components: pydantic.PositiveInt = 10
+    pca_scaler: str = "none"
+    wasserstein_max_points: pydantic.PositiveInt = 2000
+    detection_folds: int = pydantic.Field(5, ge=2)
+    subsample_seed: int = 0
 
     @pydantic.field_validator("distance")
     @classmethod
     def _distance(cls, value):
         if value not in ("euclidean", "manhattan"):
             raise ValueError("expected 'euclidean' or 'manhattan'")
+        return value
+
+    @pydantic.field_validator("pca_scaler")
+    @classmethod
+    def _scaler(cls, value):
+        if value not in ("none", "patterson"):
+            raise ValueError("expected 'none' or 'patterson'")
         return value
 
 

@@ -245,7 +245,7 @@ def simulate_traits(data: GenotypeData, traits, *, seed: int) -> tuple[GenotypeD
             y = ((g + e) > threshold).astype(np.float64)
             record.update(h2=spec.h2, realized_h2=float(g.var() / (g + e).var()),
                           prevalence=spec.prevalence, realized_prevalence=float(y.mean()),
-                          effects=spec.effects, alpha=spec.alpha, intercept=offset,
+                          effects=spec.effects, alpha=spec.alpha, intercept=float(offset),
                           noise_sd=noise_sd, threshold=threshold,
                           causal=_causal_table(data, index, effects, frequencies))
         else:
@@ -258,7 +258,7 @@ def simulate_traits(data: GenotypeData, traits, *, seed: int) -> tuple[GenotypeD
                 y = y + effect * values[covariate]
             record.update(h2=spec.h2, realized_h2=float(g.var() / (g + e).var()),
                           effects=spec.effects, alpha=spec.alpha, mean=spec.mean, sd=spec.sd,
-                          covariates=dict(spec.covariates), intercept=spec.mean + offset,
+                          covariates=dict(spec.covariates), intercept=float(spec.mean + offset),
                           noise_sd=noise_sd,
                           causal=_causal_table(data, index, effects, frequencies))
         values[spec.name] = y

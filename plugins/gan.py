@@ -71,7 +71,6 @@ class _GumbelAdversarial(TorchGenerator):
     #: Divisors of 3 x SNPs giving the generator's and the critic's hidden widths.
     GENERATOR_DIVISORS: tuple = ()
     CRITIC_DIVISORS: tuple = ()
-    CRITIC_NORM = "layer"
 
     def _widths(self) -> tuple[list[int], list[int]]:
         features, cap = 3 * self.n_snps_, self.config_["max_width"]
@@ -89,7 +88,8 @@ class _GumbelAdversarial(TorchGenerator):
         cond_dim = 0 if self.scaler_ is None else len(self.scaler_.names)
         self.generator_ = GumbelGeneratorNet(int(self.config_["latent_dim"]), g, self.n_snps_,
                                              cond_dim).to(self.device_)
-        self.critic_ = CriticNet(self.n_snps_, c, cond_dim, self.CRITIC_NORM).to(self.device_)
+        self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
+                                 self.config_["critic_norm"]).to(self.device_)
 
     def _modules(self):
         return {"generator": self.generator_, "critic": self.critic_}
@@ -152,11 +152,10 @@ class GANGenerator(_GumbelAdversarial):
 
     GENERATOR_DIVISORS = (6, 3)
     CRITIC_DIVISORS = (5, 10)
-    CRITIC_NORM = "batch"
     DEFAULTS = dict(epochs=400, batch_size=64, lr_generator=5e-4, lr_discriminator=1e-4,
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=1024,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
-                    eval_every=10)
+                    critic_norm="batch", eval_every=10)
     PROFILES = {
         "quick": dict(epochs=100, max_width=512),
         "standard": {},
@@ -233,11 +232,10 @@ class WGANGPGenerator(_GumbelAdversarial):
 
     GENERATOR_DIVISORS = (24, 12, 6)
     CRITIC_DIVISORS = (8, 16, 32)
-    CRITIC_NORM = "layer"
     DEFAULTS = dict(epochs=600, batch_size=64, lr=1e-4, n_critic=5, gp_lambda=10.0,
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=1024,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
-                    conditional=True, eval_every=10)
+                    critic_norm="layer", conditional=True, eval_every=10)
     PROFILES = {
         "quick": dict(epochs=150, lr=2e-4, max_width=512),
         "standard": {},
@@ -255,6 +253,7 @@ class WGANGPGenerator(_GumbelAdversarial):
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
+        self._init_head(data)
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
         opt_g = torch.optim.Adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))

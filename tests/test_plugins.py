@@ -8,17 +8,15 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fake_installed_plugin
 
 import genobench
 from genobench import hookspecs, plugins
 from genobench.errors import PluginError
-
-from conftest import fake_installed_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 

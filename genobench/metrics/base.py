@@ -84,6 +84,9 @@ class EvaluationContext:
     :ivar options: metric options (``distance``: "euclidean" or "manhattan", ``ld_max_distance``
         in bp, ...), from the suite's ``[evaluate]`` table.
     :ivar device: torch device for the kernels.
+    :ivar truth: what a simulated suite knows about its data, or None: ``{"traits": {name:
+        {...}}}`` with each trait's causal variants and effects (see
+        :func:`genobench.traits.simulate_traits`).
     """
 
     real: GenotypeData
@@ -91,6 +94,7 @@ class EvaluationContext:
     train: GenotypeData | None = None
     options: dict = dataclasses.field(default_factory=dict)
     device: str = "cpu"
+    truth: dict | None = None
     _cache: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:

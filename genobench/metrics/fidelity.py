@@ -1,9 +1,11 @@
 """Fidelity metrics: how closely synthetic genotypes reproduce the real ones' statistics.
 
-Per-SNP frequencies (allele and genotype), differentiation between the two sets (Fst) and the
-decay of linkage disequilibrium with physical distance, as evaluated by Xie et al. (GigaScience
-2026). The per-SNP summaries and the real LD-decay curve are computed once per evaluation
-through :meth:`EvaluationContext.cached`; the numerical work is in :mod:`.kernels`.
+Per-SNP frequencies (allele and genotype), differentiation between the two sets (Fst), linkage
+disequilibrium (LD decay with physical distance, r^2 pair by pair within a window, and the
+correlation score over all SNP pairs) as evaluated by Xie et al. (GigaScience 2026); beyond
+the paper, heterozygosity of individuals and the Hardy-Weinberg deviation profile of SNPs.
+The per-SNP summaries and the real LD-decay curve are computed once per evaluation through
+:meth:`EvaluationContext.cached`; the numerical work is in :mod:`.kernels` and :mod:`.gram`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hookspecs import hookimpl
-from . import kernels
+from . import gram, kernels
 from .base import EvaluationContext, Metric, MetricResult
 
 XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
@@ -20,6 +22,9 @@ XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait assoc
 ROGERS_HUFF_2009 = ("Rogers & Huff 2009, Linkage disequilibrium between loci with unknown "
                     "phase, Genetics 182:839-844")
 NEI_1973 = "Nei 1973, Analysis of gene diversity in subdivided populations, PNAS 70:3321-3323"
+VINAS_2022 = ("Vinas et al. 2022, Adversarial generation of gene expression data, "
+              "Bioinformatics 38:730-737")
+WRIGHT_1951 = "Wright 1951, The genetical structure of populations, Annals of Eugenics 15:323-354"
 
 #: At most this many SNPs go into the scatter-plot curves.
 SCATTER_POINTS = 2000
@@ -178,7 +183,120 @@ class LDDecayDistance(Metric):
         return MetricResult(float(value), note, curves)
 
 
-METRICS = (AlleleFrequencyR(), GenotypeFrequencyR(), Fst(), LDDecayDistance())
+#: SNPs a side of the LD heatmaps kept as curves (32 x 32 = 1,024 values per set).
+HEATMAP_SNPS = 32
+
+
+class LDDifference(Metric):
+    name = "ld_r2_difference"
+    label = "LD r2 difference"
+    family = "fidelity"
+    direction = "lower"
+    ideal = 0.0
+    range = (0.0, 1.0)
+    description = ("Mean absolute difference of Rogers-Huff r^2, real vs synthetic, over every "
+                   "SNP pair of a chromosome at most ld_max_distance bp apart.")
+    citation = f"{XIE_2026}; {ROGERS_HUFF_2009}"
+
+    def compute(self, context):
+        real, synthetic = context.real, context.synthetic
+        _, high, _ = ld_decay_options(context)
+        comparison = kernels.ld_window_comparison(
+            real.dosages, synthetic.dosages, real.positions, real.chromosomes,
+            max_distance=high, device=context.device)
+        # heatmaps of the first SNPs of the first chromosome, for plots
+        first = np.flatnonzero(real.chromosomes == real.chromosomes[0])[:HEATMAP_SNPS]
+        curves = {"heatmap_snps": [len(first)], "r2_correlation": _plain(
+            [comparison.r2_correlation])}
+        for which, data in (("real", real), ("synthetic", synthetic)):
+            r2 = np.nan_to_num(kernels.ld_matrix(data.dosages[:, first], device=context.device))
+            curves[f"heatmap_{which}"] = _plain(r2.ravel())
+        if comparison.pairs == 0:
+            return MetricResult(None, "no SNP pairs within ld_max_distance", curves)
+        note = (f"{comparison.pairs} SNP pairs within {high:g} bp; r^2 correlation "
+                f"{comparison.r2_correlation:.4f}")
+        return MetricResult(comparison.mean_abs_difference, note, curves)
+
+
+class CorrelationScore(Metric):
+    name = "correlation_score"
+    label = "Correlation score"
+    family = "fidelity"
+    direction = "higher"
+    ideal = 1.0
+    range = (-1.0, 1.0)
+    description = ("Pearson correlation between the SNP-SNP correlation distances (1 - r) of "
+                   "the real and of the synthetic data, over all SNP pairs.")
+    citation = f"{VINAS_2022}; {XIE_2026}"
+
+    def compute(self, context):
+        score = gram.correlation_score(context.real.dosages, context.synthetic.dosages,
+                                       device=context.device)
+        m = context.real.n_snps
+        return MetricResult(score, f"{m * (m - 1) // 2} SNP pairs")
+
+
+class Heterozygosity(Metric):
+    name = "heterozygosity"
+    label = "Heterozygosity W1"
+    family = "fidelity"
+    direction = "lower"
+    ideal = 0.0
+    range = (0.0, 1.0)
+    description = ("1-Wasserstein distance between the distributions of observed "
+                   "heterozygosity (share of heterozygous SNPs) of real and synthetic "
+                   "individuals.")
+    citation = XIE_2026
+
+    def compute(self, context):
+        from scipy.stats import wasserstein_distance
+
+        real = kernels.heterozygosity(context.real.dosages, device=context.device)
+        synthetic = kernels.heterozygosity(context.synthetic.dosages, device=context.device)
+        high = max(real.max(initial=0), synthetic.max(initial=0)) or 1.0
+        edges = np.linspace(0, high, 41)
+        curves = {"bin_edges": _plain(edges),
+                  "real": _plain(np.histogram(real, edges)[0] / max(real.size, 1)),
+                  "synthetic": _plain(np.histogram(synthetic, edges)[0] / max(synthetic.size, 1))}
+        note = f"mean heterozygosity real {real.mean():.4f}, synthetic {synthetic.mean():.4f}"
+        return MetricResult(float(wasserstein_distance(real, synthetic)), note, curves)
+
+
+def het_excess(context: EvaluationContext, which: str) -> np.ndarray:
+    """F = 1 - H_obs / H_exp per SNP (H_exp = 2p(1-p)); NaN for a monomorphic SNP."""
+    frequencies = genotype_frequencies(context, which)
+    p = frequencies[:, 1] / 2.0 + frequencies[:, 2]
+    expected = 2 * p * (1 - p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1 - frequencies[:, 1] / expected, np.nan)
+
+
+class HardyWeinberg(Metric):
+    name = "hwe_deviation"
+    label = "HWE deviation (F) difference"
+    family = "fidelity"
+    direction = "lower"
+    ideal = 0.0
+    range = (0.0, 2.0)
+    description = ("Mean absolute difference, real vs synthetic, of the per-SNP deviation from "
+                   "Hardy-Weinberg proportions F = 1 - H_obs / H_exp (H_exp = 2p(1-p)), over "
+                   "SNPs polymorphic in both sets.")
+    citation = WRIGHT_1951
+
+    def compute(self, context):
+        real, synthetic = het_excess(context, "real"), het_excess(context, "synthetic")
+        both = np.isfinite(real) & np.isfinite(synthetic)
+        index = scatter_subsample(real.shape[0])
+        curves = {"real": _plain(real[index]), "synthetic": _plain(synthetic[index])}
+        if not both.any():
+            return MetricResult(None, "no SNP polymorphic in both sets", curves)
+        note = (f"mean F real {real[both].mean():.4f}, synthetic {synthetic[both].mean():.4f} "
+                f"over {int(both.sum())} SNPs")
+        return MetricResult(float(np.abs(real[both] - synthetic[both]).mean()), note, curves)
+
+
+METRICS = (AlleleFrequencyR(), GenotypeFrequencyR(), Fst(), LDDecayDistance(), LDDifference(),
+           CorrelationScore(), Heterozygosity(), HardyWeinberg())
 
 
 @hookimpl

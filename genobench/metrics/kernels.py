@@ -235,7 +235,7 @@ class LDDecay:
 
 
 def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
-             max_distance: float = 1e6, n_bins: int = 16, block_size: int = 1024,
+             max_distance: float = 1e6, n_bins: int = 16, block_size: int | None = None,
              device: str = "cpu", method: str = "auto") -> LDDecay:
     """Mean Rogers-Huff r^2 per log-spaced distance bin over all SNP pairs on a chromosome.
 
@@ -244,8 +244,9 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
     ``logspace(log10(min_distance), log10(max_distance), n_bins + 1)`` (the LD-decay plot of
     Xie et al. 2026, 10^3..10^6 bp). Closer pairs (and SNPs at the same position) are left out.
     SNPs monomorphic in ``dosages`` have no r and are left out. Work goes in tiles of
-    ``block_size`` x ``block_size`` SNPs: a block of SNPs against the SNPs to its right within
-    ``max_distance``, so the full m x m matrix is never built.
+    ``block_size`` x ``block_size`` SNPs (default: fitted to the window): a block of SNPs
+    against the SNPs to its right within ``max_distance``, so the full m x m matrix is never
+    built.
 
     :param dosages: (n_samples, n_snps) 0/1/2.
     :param positions: (n_snps,) physical positions in bp.
@@ -258,8 +259,8 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
     edges = np.logspace(math.log10(min_distance), math.log10(max_distance), n_bins + 1)
     dosages = np.asarray(dosages) if not isinstance(dosages, torch.Tensor) else dosages
     positions = np.asarray(positions, dtype=np.int64)
-    sums = torch.zeros(n_bins, dtype=torch.float64, device=device)
-    counts = torch.zeros(n_bins, dtype=torch.int64, device=device)
+    sums = torch.zeros(n_bins + 1, dtype=torch.float64, device=device)
+    counts = torch.zeros(n_bins + 1, dtype=torch.int64, device=device)
     edges_t = torch.as_tensor(edges, device=device)
     for index in _chromosome_order(positions, chromosomes):
         xt = _as_int8(dosages[:, index], device).T.contiguous()  # SNP-major (m_c, n)
@@ -267,19 +268,17 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
         keep = v > 0  # monomorphic SNPs: r undefined
         xt, s, v = xt[keep], s[keep], v[keep]
         pos = positions[index][keep.cpu().numpy()]
-        pos_t = torch.as_tensor(pos, device=device)
         n = xt.shape[1]
-        for row, col, ii, jj in _window_tiles(pos, min_distance, max_distance, block_size,
-                                              device):
-            gram = exact_gram(xt[row], xt[col], method=method)[ii, jj]
-            ii, jj = ii + row.start, jj + col.start
-            numerator = (n * gram - s[ii] * s[jj]).to(torch.float64)
-            r2 = (numerator * numerator / (v[ii] * v[jj])).clamp(max=1.0)
-            d = (pos_t[jj] - pos_t[ii]).to(torch.float64)
-            bins = (torch.bucketize(d, edges_t, right=True) - 1).clamp(0, n_bins - 1)
-            sums += torch.bincount(bins, weights=r2, minlength=n_bins)
-            counts += torch.bincount(bins, minlength=n_bins)
-    return LDDecay(edges, sums.cpu().numpy(), counts.cpu().numpy())
+        for row, col, distance, wanted in _window_tiles(pos, min_distance, max_distance,
+                                                        block_size, device):
+            numerator = (n * exact_gram(xt[row], xt[col], method=method)
+                         - s[row, None] * s[None, col]).to(torch.float64)
+            r2 = (numerator.square_() / (v[row, None] * v[None, col])).clamp_(max=1.0)
+            bins = torch.bucketize(distance.to(torch.float64), edges_t, right=True) - 1
+            bins = torch.where(wanted, bins.clamp_(0, n_bins - 1), n_bins).ravel()
+            sums += torch.bincount(bins, weights=r2.ravel(), minlength=n_bins + 1)
+            counts += torch.bincount(bins, minlength=n_bins + 1)
+    return LDDecay(edges, sums[:n_bins].cpu().numpy(), counts[:n_bins].cpu().numpy())
 
 
 def _chromosome_order(positions: np.ndarray, chromosomes) -> list[np.ndarray]:
@@ -293,17 +292,30 @@ def _chromosome_order(positions: np.ndarray, chromosomes) -> list[np.ndarray]:
     return order
 
 
-def _window_tiles(pos: np.ndarray, min_distance: float, max_distance: float, block_size: int,
-                  device):
+def _window_block(pos: np.ndarray, max_distance: float, block_size: int | None) -> int:
+    """``block_size``, or one fitted to the window: twice the SNPs a window typically spans
+    (a power of two from 128 to 1024), so sparse windows do not pay for wide tiles."""
+    if block_size is not None:
+        return block_size
+    if pos.shape[0] == 0:
+        return 128
+    spans = np.searchsorted(pos, pos + max_distance, side="right") - np.arange(pos.shape[0])
+    return int(min(1024, max(128, 2 ** math.ceil(math.log2(2 * np.median(spans) + 1)))))
+
+
+def _window_tiles(pos: np.ndarray, min_distance: float, max_distance: float,
+                  block_size: int | None, device):
     """The SNP pairs (i < j) of one chromosome within a distance window, tile by tile.
 
     :param pos: sorted positions (m_c,).
-    :yields: (rows slice, columns slice, ii, jj): ``ii``/``jj`` index the pairs inside the
-        tile, every pair with ``min_distance <= pos[j] - pos[i] <= max_distance`` and i < j
-        appearing once. Tiles are ``block_size`` SNPs a side, a block against the blocks to
-        its right within ``max_distance``, so no m x m array is ever built.
+    :yields: (rows slice, columns slice, distance, wanted): the tile's int64 distances in bp
+        and a boolean mask of its pairs with ``min_distance <= pos[j] - pos[i] <=
+        max_distance`` and i < j, each pair appearing in one tile only. Tiles are
+        ``block_size`` SNPs a side (default: :func:`_window_block`), a block against the
+        blocks to its right within ``max_distance``: no m x m array is ever built.
     """
     m_c = pos.shape[0]
+    block_size = _window_block(pos, max_distance, block_size)
     pos_t = torch.as_tensor(pos, device=device)
     for row in range(0, m_c, block_size):
         row_end = min(row + block_size, m_c)
@@ -315,9 +327,8 @@ def _window_tiles(pos: np.ndarray, min_distance: float, max_distance: float, blo
             wanted = (distance >= min_distance) & (distance <= max_distance)
             if col == row:  # the diagonal tile: each pair once, no SNP with itself
                 wanted &= torch.ones_like(wanted).triu(1)
-            ii, jj = torch.nonzero(wanted, as_tuple=True)
-            if ii.numel():
-                yield slice(row, row_end), slice(col, col_end), ii, jj
+            if wanted.any():
+                yield slice(row, row_end), slice(col, col_end), distance, wanted
 
 
 @dataclasses.dataclass
@@ -349,7 +360,7 @@ class LDComparison:
 
 
 def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: float = 1e6,
-                         block_size: int = 1024, device: str = "cpu",
+                         block_size: int | None = None, device: str = "cpu",
                          method: str = "auto") -> LDComparison:
     """Compare the LD (Rogers-Huff r^2) of two data sets on the same SNPs, pair by pair.
 
@@ -369,7 +380,7 @@ def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: flo
         raise ValueError(f"a, b and positions have {a.shape[1]}, {b.shape[1]} and "
                          f"{positions.shape[0]} SNPs")
     names = ("abs_diff", "a", "b", "aa", "bb", "ab")
-    sums = {name: torch.zeros((), dtype=torch.float64, device=device) for name in names}
+    sums = torch.zeros(len(names), dtype=torch.float64, device=device)
     pairs = 0
     for index in _chromosome_order(positions, chromosomes):
         sets = []
@@ -378,20 +389,19 @@ def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: flo
             s, v = _snp_stats(xt)
             inv = torch.where(v > 0, 1 / torch.sqrt(torch.where(v > 0, v, 1.0)), 0.0)
             sets.append((xt, s, inv))
-        for row, col, ii, jj in _window_tiles(positions[index], 0, max_distance, block_size,
-                                              device):
+        for row, col, _, wanted in _window_tiles(positions[index], 0, max_distance,
+                                                 block_size, device):
             r2 = []
             for xt, s, inv in sets:
-                gram = exact_gram(xt[row], xt[col], method=method)[ii, jj]
-                i, j = ii + row.start, jj + col.start
-                r = (xt.shape[1] * gram - s[i] * s[j]).to(torch.float64) * inv[i] * inv[j]
-                r2.append((r * r).clamp(max=1.0))
+                r = ((xt.shape[1] * exact_gram(xt[row], xt[col], method=method)
+                      - s[row, None] * s[None, col]).to(torch.float64)
+                     * inv[row, None] * inv[None, col])
+                r2.append(torch.where(wanted, r.square_().clamp_(max=1.0), 0.0))
             r2a, r2b = r2
-            pairs += int(ii.numel())
-            for name, values in zip(names, ((r2a - r2b).abs(), r2a, r2b, r2a * r2a,
-                                            r2b * r2b, r2a * r2b)):
-                sums[name] += values.sum()
-    return LDComparison(pairs, {name: float(value) for name, value in sums.items()})
+            pairs += int(wanted.sum())
+            sums += torch.stack([(r2a - r2b).abs_().sum(), r2a.sum(), r2b.sum(),
+                                 r2a.square().sum(), r2b.square().sum(), (r2a * r2b).sum()])
+    return LDComparison(pairs, dict(zip(names, sums.cpu().tolist())))
 
 
 # -- distances between individuals ---------------------------------------------------------
@@ -407,9 +417,19 @@ def _encode(x: torch.Tensor, metric: str):
     matrices.
     """
     if metric == "euclidean":
-        return x, (x * x).sum(1, dtype=torch.int64)
-    features = torch.cat([(x >= 1), (x == 2)], dim=1).to(torch.int8)
+        return x, _squared_norms(x)
+    n, m = x.shape
+    features = torch.empty((n, 2 * m), dtype=torch.int8, device=x.device)
+    for start in range(0, n, 1024):  # bounds the boolean temporaries
+        block = x[start:start + 1024]
+        features[start:start + 1024, :m] = block >= 1
+        features[start:start + 1024, m:] = block == 2
     return features, x.sum(1, dtype=torch.int64)
+
+
+def _squared_norms(x: torch.Tensor) -> torch.Tensor:
+    """sum x^2 per row of 0/1/2 dosages, int64: x^2 = x + 2 [x == 2]."""
+    return x.sum(1, dtype=torch.int64) + 2 * (x == 2).sum(1)
 
 
 def _check_metric(metric: str) -> None:
@@ -425,30 +445,73 @@ def _finish(integer_distances: torch.Tensor, metric: str) -> np.ndarray:
     return np.sqrt(d) if metric == "euclidean" else d
 
 
+def _integers(distances, metric: str, device) -> torch.Tensor:
+    """The inverse of :func:`_finish` for distances it produced: inf -> max, Euclidean
+    distances squared and rounded back to their exact integers."""
+    d = np.asarray(distances, dtype=np.float64)
+    finite = np.isfinite(d)
+    values = np.rint(d * d if metric == "euclidean" else d)
+    integers = np.where(finite, np.where(finite, values, 0).astype(np.int64), _INT64_MAX)
+    return torch.as_tensor(integers, device=device)
+
+
+def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=False):
+    """Exact integer distance tiles (squared for Euclidean) between the rows of two sets.
+
+    :param xa: int8 (n_a, m); :param xb: int8 (n_b, m), or None for ``xa`` against itself.
+    :param upper: with ``xb`` None, only tiles on and above the diagonal (each pair once,
+        the diagonal tiles whole).
+    :param squared: also yield the squared Euclidean distances (the same tile for the
+        Euclidean metric, one more product for Manhattan).
+    :yields: (a0, a1, b0, b1, d, d2) int64 tiles (a1 - a0, b1 - b0); ``d2`` None unless
+        ``squared``. Each column block's features are transposed once, for all row blocks.
+    """
+    fa, na = _encode(xa, metric)
+    fb, nb = (fa, na) if xb is None else _encode(xb, metric)
+    ya, yb = xa, (xa if xb is None else xb)
+    extra = squared and metric != "euclidean"
+    if extra:
+        ea, eb = _squared_norms(ya), _squared_norms(yb)
+    n_a, n_b = fa.shape[0], fb.shape[0]
+    for b0 in range(0, n_b, block_size):
+        b1 = min(b0 + block_size, n_b)
+        fb_t = fb[b0:b1].T.contiguous()
+        yb_t = yb[b0:b1].T.contiguous() if extra else None
+        for a0 in range(0, b1 if upper and xb is None else n_a, block_size):
+            a1 = min(a0 + block_size, n_a)
+            d = na[a0:a1, None] + nb[None, b0:b1] - 2 * _product_t(fa[a0:a1], fb_t, method)
+            d2 = None
+            if squared:
+                d2 = d if not extra else (ea[a0:a1, None] + eb[None, b0:b1]
+                                          - 2 * _product_t(ya[a0:a1], yb_t, method))
+            yield a0, a1, b0, b1, d, d2
+
+
+def _inputs(a, b, metric, device, method):
+    _check_metric(metric)
+    _check_method(method)
+    xa = _as_int8(a, device)
+    xb = None if b is None else _as_int8(b, device)
+    if xb is not None and xa.shape[1] != xb.shape[1]:
+        raise ValueError(f"a and b have {xa.shape[1]} and {xb.shape[1]} SNPs")
+    return xa, xb
+
+
 def _nearest(a, b, metric, exclude_self, block_size, device, method):
     """Blocked minimum of the exact integer distance matrix along both axes."""
-    _check_metric(metric)
-    xa = _as_int8(a, device)
-    xb = xa if b is None else _as_int8(b, device)
-    if xa.shape[1] != xb.shape[1]:
-        raise ValueError(f"a and b have {xa.shape[1]} and {xb.shape[1]} SNPs")
-    if exclude_self and xa.shape[0] != xb.shape[0]:
+    xa, xb = _inputs(a, b, metric, device, method)
+    if exclude_self and xb is not None and xa.shape[0] != xb.shape[0]:
         raise ValueError("exclude_self needs a and b to be the same rows")
-    n_a, n_b = xa.shape[0], xb.shape[0]
+    n_a = xa.shape[0]
+    n_b = n_a if xb is None else xb.shape[0]
     row_min = torch.full((n_a,), _INT64_MAX, dtype=torch.int64, device=xa.device)
     col_min = torch.full((n_b,), _INT64_MAX, dtype=torch.int64, device=xa.device)
-    for a0 in range(0, n_a, block_size):
-        a1 = min(a0 + block_size, n_a)
-        fa, na = _encode(xa[a0:a1], metric)
-        for b0 in range(0, n_b, block_size):
-            b1 = min(b0 + block_size, n_b)
-            fb, nb = _encode(xb[b0:b1], metric)
-            d = na[:, None] + nb[None, :] - 2 * exact_gram(fa, fb, method=method)
-            if exclude_self and a0 < b1 and b0 < a1:
-                same = torch.arange(max(a0, b0), min(a1, b1), device=d.device)
-                d[same - a0, same - b0] = _INT64_MAX
-            row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
-            col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
+    for a0, a1, b0, b1, d, _ in _distance_tiles(xa, xb if xb is not None else xa, metric,
+                                                block_size, method):
+        if exclude_self and a0 == b0:  # blocks are aligned: only diagonal tiles hold (i, i)
+            d.fill_diagonal_(_INT64_MAX)
+        row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
+        col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
     return row_min, col_min
 
 
@@ -468,6 +531,9 @@ def nearest_neighbour_distances(a, b=None, *, metric: str = "euclidean",
     :param block_size: individuals per tile, for ``a`` and ``b`` alike.
     :returns: float64 array (n_a,); inf where ``b`` has no candidate.
     """
+    if b is None and exclude_self:  # each pair once: half the products
+        return knn_distances(a, k=1, metric=metric, block_size=block_size, device=device,
+                             method=method)[:, 0]
     row_min, _ = _nearest(a, b, metric, exclude_self, block_size, device, method)
     return _finish(row_min, metric)
 
@@ -494,9 +560,170 @@ def pairwise_distances(a, b=None, *, metric: str = "euclidean", device: str = "c
 
     :returns: float64 array (n_a, n_b).
     """
-    _check_metric(metric)
-    xa = _as_int8(a, device)
-    xb = xa if b is None else _as_int8(b, device)
+    xa, xb = _inputs(a, b, metric, device, method)
+    xb = xa if xb is None else xb
     fa, na = _encode(xa, metric)
     fb, nb = _encode(xb, metric)
     return _finish(na[:, None] + nb[None, :] - 2 * exact_gram(fa, fb, method=method), metric)
+
+
+def _merge_smallest(top: torch.Tensor, rows: slice, d: torch.Tensor) -> None:
+    """Keep in ``top[rows]`` (sorted, ascending) the smallest values of it and of ``d``."""
+    k = top.shape[1]
+    if k == 1:
+        top[rows, 0] = torch.minimum(top[rows, 0], d.min(1).values)
+    else:
+        top[rows] = torch.topk(torch.cat([top[rows], d], dim=1), k, dim=1, largest=False,
+                               sorted=True).values
+
+
+def knn_distances(a, *, k: int, metric: str = "euclidean", block_size: int = 2048,
+                  device: str = "cpu", method: str = "auto") -> np.ndarray:
+    """Distances from each row of ``a`` to its ``k`` nearest other rows, nearest first.
+
+    Each pair is computed once (tiles on and above the diagonal, used for both rows); every
+    tile's candidates are merged into the running ``k`` smallest with ``topk``, so memory is
+    (n, k) plus one tile. Distances are exact, as in :func:`nearest_neighbour_distances`; a
+    duplicate of a row is a neighbour at distance 0.
+
+    :param a: (n, m) 0/1/2.
+    :param k: neighbours per row (k >= 1).
+    :returns: float64 array (n, k), rows ascending; inf where a row has fewer than ``k``
+        others. Column ``k - 1`` is the radius of the k-NN ball of Kynkaanniemi et al. 2019.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    x, _ = _inputs(a, None, metric, device, method)
+    top = torch.full((x.shape[0], k), _INT64_MAX, dtype=torch.int64, device=x.device)
+    for a0, a1, b0, b1, d, _ in _distance_tiles(x, None, metric, block_size, method,
+                                                upper=True):
+        if a0 == b0:
+            d.fill_diagonal_(_INT64_MAX)
+        _merge_smallest(top, slice(a0, a1), d)
+        if a0 != b0:
+            _merge_smallest(top, slice(b0, b1), d.T)
+    return _finish(top, metric)
+
+
+#: Lower bounds of the KING-robust kinship of duplicates (monozygotic twins), first- and
+#: second-degree relatives: 2^-1.5, 2^-2.5, 2^-3.5 (Manichaikul et al. 2010, Table 1; the
+#: HAPNEST evaluation, Wharrie et al. 2023).
+KING_THRESHOLDS = {"duplicate": 0.354, "first_degree": 0.177, "second_degree": 0.0884}
+
+
+def _king(d2: torch.Tensor, het_a: torch.Tensor, het_b: torch.Tensor) -> torch.Tensor:
+    """KING-robust kinship from squared Euclidean dosage distances and het counts.
+
+    KING's between-family estimator (Manichaikul et al. 2010, Bioinformatics 26:2867, eq. 11;
+    what ``plink2 --make-king`` reports) is
+    phi = 1/2 - (H_i + H_j - 2 (N_AaAa - 2 N_AA,aa)) / (4 min(H_i, H_j)), with H the het
+    counts, N_AaAa the SNPs where both are het and N_AA,aa those with opposite homozygotes.
+    Without missing calls the bracket equals the squared Euclidean distance of the dosages:
+    per SNP, (x_i - x_j)^2 is 1 for one het, 4 for opposite homozygotes and 0 otherwise, and
+    H_i + H_j - 2 N_AaAa counts the SNPs with exactly one het; hence
+    phi = 1/2 - |x_i - x_j|^2 / (4 min(H_i, H_j)), from the exact integer distances.
+    With no het in either individual phi is 1/2 for identical ones and -inf otherwise.
+    """
+    smaller = torch.minimum(het_a[:, None], het_b[None, :]).to(torch.float64)
+    phi = 0.5 - d2.to(torch.float64) / (4 * smaller)
+    return torch.where(smaller > 0, phi, torch.where(d2 == 0, 0.5, -math.inf))
+
+
+def king_kinship(a, b=None, *, device: str = "cpu", method: str = "auto") -> np.ndarray:
+    """KING-robust kinship between every row of ``a`` and of ``b`` (default ``a``).
+
+    For small sets (tests, plots): materialises (n_a, n_b). See :func:`_king`.
+
+    :returns: float64 array (n_a, n_b).
+    """
+    xa, xb = _inputs(a, b, "euclidean", device, method)
+    xb = xa if xb is None else xb
+    d2 = (_squared_norms(xa)[:, None] + _squared_norms(xb)[None, :]
+          - 2 * exact_gram(xa, xb, method=method))
+    return _king(d2, (xa == 1).sum(1), (xb == 1).sum(1)).cpu().numpy()
+
+
+@dataclasses.dataclass
+class KinshipSummary:
+    """KING-robust kinship between two sets, reduced over pairs.
+
+    :ivar a_max: float64 (n_a,), each row of ``a``'s largest kinship with any row of ``b``.
+    :ivar b_max: float64 (n_b,), likewise for ``b``.
+    :ivar pair_counts: pairs per degree of :data:`KING_THRESHOLDS` (duplicate: phi above
+        0.354; first degree: above 0.177 up to 0.354; second degree: above 0.0884 up to 0.177).
+    """
+
+    a_max: np.ndarray
+    b_max: np.ndarray
+    pair_counts: dict
+
+
+@dataclasses.dataclass
+class CrossNeighbours:
+    """What one pass over all pairs of two sets finds.
+
+    :ivar a_to_b: float64 (n_a,), distance of each row of ``a`` to its nearest row of ``b``.
+    :ivar b_to_a: float64 (n_b,), likewise.
+    :ivar a_covered: bool (n_a,): inside some ball of ``b`` (``radius_b``), or None.
+    :ivar b_covered: bool (n_b,): inside some ball of ``a`` (``radius_a``), or None.
+    :ivar kinship: :class:`KinshipSummary`, or None.
+    """
+
+    a_to_b: np.ndarray
+    b_to_a: np.ndarray
+    a_covered: np.ndarray | None = None
+    b_covered: np.ndarray | None = None
+    kinship: KinshipSummary | None = None
+
+
+def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b=None,
+                     kinship: bool = False, block_size: int = 2048, device: str = "cpu",
+                     method: str = "auto") -> CrossNeighbours:
+    """Nearest neighbours across two sets, k-NN ball coverage and kinship, from one pass.
+
+    Ball coverage is the manifold test of Kynkaanniemi et al. 2019: a row of ``a`` is
+    covered when its distance to some row j of ``b`` is at most ``radius_b[j]`` (inclusive).
+
+    :param a: (n_a, m) 0/1/2; :param b: (n_b, m) 0/1/2.
+    :param radius_a: float64 (n_a,) ball radii of ``a``'s rows as :func:`knn_distances`
+        returns them (compared exactly, as integers), or None for no coverage of ``b``.
+    :param radius_b: likewise for ``b``'s rows, or None.
+    :param kinship: also reduce KING-robust kinship (:func:`_king`) over all pairs.
+    :returns: :class:`CrossNeighbours`.
+    """
+    xa, xb = _inputs(a, b, metric, device, method)
+    n_a, n_b = xa.shape[0], xb.shape[0]
+    row_min = torch.full((n_a,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    col_min = torch.full((n_b,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    ra = None if radius_a is None else _integers(radius_a, metric, xa.device)
+    rb = None if radius_b is None else _integers(radius_b, metric, xa.device)
+    a_cov = torch.zeros(n_a, dtype=torch.bool, device=xa.device)
+    b_cov = torch.zeros(n_b, dtype=torch.bool, device=xa.device)
+    if kinship:
+        het_a, het_b = (xa == 1).sum(1), (xb == 1).sum(1)
+        a_max = torch.full((n_a,), -math.inf, dtype=torch.float64, device=xa.device)
+        b_max = torch.full((n_b,), -math.inf, dtype=torch.float64, device=xa.device)
+        bounds = list(KING_THRESHOLDS.values())
+        counts = torch.zeros(len(bounds), dtype=torch.int64, device=xa.device)
+    for a0, a1, b0, b1, d, d2 in _distance_tiles(xa, xb, metric, block_size, method,
+                                                 squared=kinship):
+        row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
+        col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
+        if rb is not None:
+            a_cov[a0:a1] |= (d <= rb[None, b0:b1]).any(1)
+        if ra is not None:
+            b_cov[b0:b1] |= (d <= ra[a0:a1, None]).any(0)
+        if kinship:
+            phi = _king(d2, het_a[a0:a1], het_b[b0:b1])
+            a_max[a0:a1] = torch.maximum(a_max[a0:a1], phi.max(1).values)
+            b_max[b0:b1] = torch.maximum(b_max[b0:b1], phi.max(0).values)
+            above = torch.stack([(phi > bound).sum() for bound in bounds])
+            counts += above - torch.cat([above.new_zeros(1), above[:-1]])
+    summary = None
+    if kinship:
+        summary = KinshipSummary(a_max.cpu().numpy(), b_max.cpu().numpy(),
+                                 dict(zip(KING_THRESHOLDS, counts.cpu().tolist())))
+    return CrossNeighbours(
+        _finish(row_min, metric), _finish(col_min, metric),
+        a_cov.cpu().numpy() if rb is not None else None,
+        b_cov.cpu().numpy() if ra is not None else None, summary)

@@ -1,8 +1,9 @@
 """Simulated suites: stdpopsim species and demographic models, run offline with msprime.
 
 Every contig uses its uniform recombination rate (stdpopsim's default, no genetic-map download),
-and the demographic model's mutation rate unless the suite overrides it. Only biallelic
-segregating sites are kept; positions are reported 1-based, as in VCF.
+and the demographic model's mutation rate unless the suite overrides it. ``chunk`` simulates a
+long chromosome as independent pieces (msprime's time grows about quadratically with length).
+Only biallelic segregating sites are kept; positions are reported 1-based, as in VCF.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class StdpopsimOptions(SourceOptions):
     samples: dict[str, pydantic.PositiveInt] = pydantic.Field(
         min_length=1, description="diploid individuals per population")
     mutation_rate: Optional[pydantic.PositiveFloat] = None
+    chunk: Optional[pydantic.PositiveInt] = pydantic.Field(
+        None, description="simulate each chromosome as independent pieces of about this many "
+                          "bp: msprime's time grows about quadratically with length, so pieces "
+                          "make long chromosomes affordable; LD across piece borders is lost")
 
     @pydantic.field_validator("chromosomes", mode="before")
     @classmethod
@@ -128,6 +133,27 @@ def tree_sequence_dosages(ts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return dosages, np.concatenate(position_blocks) if position_blocks else np.zeros(0, np.int64), population
 
 
+def _pieces(options: StdpopsimOptions, chromosome: str) -> list[StdpopsimOptions]:
+    """The options of each independently simulated piece of ``chromosome``.
+
+    Without ``chunk``, one piece: the chromosome (or its ``left``/``right`` slice). With it,
+    the span is cut into equal pieces of at most ``chunk`` bp, each simulated on its own (the
+    same individuals; genealogies independent across borders, as for unlinked loci).
+    """
+    import stdpopsim
+
+    one = options.model_copy(update={"chromosomes": [chromosome]})
+    if options.chunk is None:
+        return [one]
+    _, _, _, contig_id = _species_model_contig(one, chromosome)
+    length = int(stdpopsim.get_species(options.species).genome.get_chromosome(contig_id).length)
+    start, end = options.left or 0, options.right or length
+    count = -(-(end - start) // options.chunk)  # ceil
+    borders = np.linspace(start, end, count + 1).round().astype(int)
+    return [one.model_copy(update={"left": int(a), "right": int(b)})
+            for a, b in zip(borders[:-1], borders[1:])]
+
+
 def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | None = None,
              sample_prefix: str = "") -> GenotypeData:
     """Simulate the suite's individuals (or ``samples`` instead) with stdpopsim + msprime.
@@ -144,17 +170,19 @@ def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | 
     rng = np.random.default_rng(seed)
     parts, positions, chromosomes, population_names = [], [], [], None
     for chromosome in options.chromosomes:
-        _, model, contig, contig_id = _species_model_contig(options, chromosome)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # model vs contig recombination rate notice
-            ts = engine.simulate(model, contig, samples,
-                                 seed=int(rng.integers(1, 2**31 - 1)))
-        dosages, pos, population = tree_sequence_dosages(ts)
-        names = np.array([ts.population(p).metadata.get("name", str(p)) for p in population])
-        population_names = names if population_names is None else population_names
-        parts.append(dosages)
-        positions.append(pos)
-        chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
+        for piece in _pieces(options, chromosome):
+            _, model, contig, contig_id = _species_model_contig(piece, chromosome)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # model vs contig recombination rate notice
+                ts = engine.simulate(model, contig, samples,
+                                     seed=int(rng.integers(1, 2**31 - 1)))
+            dosages, pos, population = tree_sequence_dosages(ts)
+            names = np.array([ts.population(p).metadata.get("name", str(p))
+                              for p in population])
+            population_names = names if population_names is None else population_names
+            parts.append(dosages)
+            positions.append(pos)
+            chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
     dosages = np.concatenate(parts, axis=1)
     positions = np.concatenate(positions)
     chromosomes = np.concatenate(chromosomes)

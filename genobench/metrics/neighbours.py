@@ -1,0 +1,116 @@
+"""Nearest-neighbour searches shared by the privacy and structure metrics, once per evaluation.
+
+AATS, privacy loss, k-NN precision / recall / F1, distance to closest record, exact copies and
+kinship all reduce the same products: every real, synthetic or training individual against
+every other of its own set (``within``) or of another set (``cross``). Each search runs once
+per evaluation and is kept in :meth:`EvaluationContext.cached`; a within-set search keeps the
+``k`` nearest distances (column 0 is the nearest neighbour for AATS, column ``k - 1`` the
+k-NN radius), a real-vs-synthetic search also decides ball coverage for precision and recall,
+and a search against the training set also reduces KING kinship.
+
+Sets compared with AATS or k-NN are first brought to the same size: the larger is subsampled
+without replacement, from ``default_rng([subsample_seed, set code])``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .base import EvaluationContext
+
+_SET_CODES = {"real": 0, "synthetic": 1, "train": 2}  # one subsample stream per set
+
+#: k of the k-NN manifold estimate when the suite does not set ``knn_k``: the value Xie et
+#: al. 2026 use on one chromosome.
+DEFAULT_KNN_K = 60
+
+
+def distance_metric(context: EvaluationContext) -> str:
+    """The ``distance`` option: "euclidean" (default) or "manhattan"."""
+    metric = str(context.option("distance", "euclidean")).lower()
+    if metric not in ("euclidean", "manhattan"):
+        raise ValueError(f"option distance must be 'euclidean' or 'manhattan', not {metric!r}")
+    return metric
+
+
+def knn_k(context: EvaluationContext, size: int) -> int:
+    """k of the k-NN balls for sets of ``size``: the ``knn_k`` option, at most size - 1."""
+    return max(1, min(int(context.option("knn_k", DEFAULT_KNN_K)), size - 1))
+
+
+def equal_size(context: EvaluationContext, which: str = "real") -> int:
+    """The common size of ``context.<which>`` and the synthetic set: the smaller one's."""
+    return min(getattr(context, which).n_samples, context.synthetic.n_samples)
+
+
+def subsample(context: EvaluationContext, which: str, size: int) -> np.ndarray:
+    """Dosages of ``size`` individuals of ``context.<which>``, drawn without replacement.
+
+    All of them (in order) when the set has exactly ``size``; otherwise a sorted sample from
+    ``default_rng([subsample_seed, set code])``, the same for every metric of the context.
+    """
+    dosages = getattr(context, which).dosages
+    n = dosages.shape[0]
+    if size == n:
+        return dosages
+    seed = int(context.option("subsample_seed", 0))
+    rng = np.random.default_rng([seed, _SET_CODES[which]])
+    return dosages[np.sort(rng.choice(n, size=size, replace=False))]
+
+
+def sampling_note(context: EvaluationContext, which: str, size: int) -> str:
+    """"" when both sets are whole, else ", both sets subsampled to N"."""
+    sizes = {getattr(context, which).n_samples, context.synthetic.n_samples}
+    return "" if sizes == {size} else f", both sets subsampled to {size}"
+
+
+def within(context: EvaluationContext, which: str, size: int) -> np.ndarray:
+    """Distances to the k nearest other individuals of the same set, float64 (size, k).
+
+    ``k`` is :func:`knn_k` of ``size``; ``size`` individuals are sampled (:func:`subsample`).
+    """
+    metric, k = distance_metric(context), knn_k(context, size)
+    return context.cached(
+        f"neighbours/{metric}/within/{which}:{size}/k{k}",
+        lambda: kernels.knn_distances(subsample(context, which, size), k=k, metric=metric,
+                                      device=context.device))
+
+
+def cross(context: EvaluationContext, which: str, size: int, other: str = "synthetic",
+          other_size: int | None = None) -> kernels.CrossNeighbours:
+    """Nearest neighbours between ``size`` individuals of ``which`` and of ``other``.
+
+    Real against synthetic also decides k-NN ball coverage both ways (radii from
+    :func:`within`); a search from the training set also reduces KING kinship.
+
+    :param other_size: individuals of ``other``; default ``size``.
+    :returns: :class:`~genobench.metrics.kernels.CrossNeighbours` with ``a`` = ``which``.
+    """
+    metric = distance_metric(context)
+    other_size = size if other_size is None else other_size
+    coverage = (which, other) == ("real", "synthetic") and size == other_size
+
+    def compute():
+        radii = {}
+        if coverage:
+            radii = dict(radius_a=within(context, which, size)[:, -1],
+                         radius_b=within(context, other, other_size)[:, -1])
+        return kernels.cross_neighbours(
+            subsample(context, which, size), subsample(context, other, other_size),
+            metric=metric, kinship=which == "train", device=context.device, **radii)
+
+    key = f"neighbours/{metric}/cross/{which}:{size}/{other}:{other_size}"
+    if coverage:
+        key += f"/k{knn_k(context, size)}"
+    return context.cached(key, compute)
+
+
+def to_train(context: EvaluationContext, which: str) -> kernels.CrossNeighbours:
+    """Every individual of ``which`` ("synthetic" or "real") against the whole training set.
+
+    The same search as :func:`cross` from the training set when the sizes agree, so privacy
+    loss, DCR, exact copies and kinship share it.
+    """
+    return cross(context, "train", context.train.n_samples, which,
+                 getattr(context, which).n_samples)
