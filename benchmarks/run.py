@@ -2,10 +2,10 @@
 
 pytest-benchmark saves each run under ``STORAGE/<machine id>/``. When this machine has a saved
 run, the new one is compared with it and a slowdown beyond ``--fail`` (for example
-``mean:25%``) fails; on a fresh machine there is nothing to compare with, so the first run is
+``min:25%``) fails; on a fresh machine there is nothing to compare with, so the first run is
 only saved (``--benchmark-compare-fail`` would otherwise stop it with a usage error).
 
-Usage: ``python benchmarks/run.py --storage DIR --fail mean:25% [pytest arguments]``.
+Usage: ``python benchmarks/run.py --storage DIR --fail min:25% [pytest arguments]``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pytest_benchmark.utils import get_machine_id
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storage", type=Path, required=True, help="where runs are saved")
-    parser.add_argument("--fail", default="mean:25%", help="--benchmark-compare-fail threshold")
+    parser.add_argument("--fail", default="min:25%", help="--benchmark-compare-fail threshold")
     options, rest = parser.parse_known_args(argv)
     storage = options.storage.resolve()
     saved = sorted((storage / get_machine_id()).glob("*.json"))

@@ -244,12 +244,11 @@ def _rank_rows(rows: list[dict], metrics: list[dict]) -> None:
         ranks = tied_ranks(scores)
         best = min(ranks.values())
         for row in contenders:
-            cell = row["cells"][name]
-            if row["generator"] in ranks and math.isfinite(scores[row["generator"]][0]):
+            if row["generator"] in ranks:
+                cell = row["cells"][name]
                 cell["rank"] = ranks[row["generator"]]
-                cell["best"] = ranks[row["generator"]] == best
-            elif row["generator"] in ranks:
-                cell["rank"] = ranks[row["generator"]]
+                cell["best"] = (cell["rank"] == best
+                                and math.isfinite(scores[row["generator"]][0]))
     for row in contenders:
         ranks = [cell["rank"] for cell in row["cells"].values() if cell["rank"] is not None]
         row["mean_rank"] = float(np.mean(ranks)) if ranks else None

@@ -5,6 +5,18 @@ model that made the data (stdpopsim + msprime, offline, uniform recombination). 
 simulation has its own segregating sites, so each panel SNP is mapped to a simulated site near
 its position with the closest minor-allele frequency, used once, and polarized to the panel's
 alternate allele (the approach of mapping simulated sites onto a chip).
+
+On a real-data suite (any source other than stdpopsim) there is no model to re-simulate, so
+:meth:`MsprimeCoalescent.fit` fits the simplest one to the training split: one population of
+constant size. Its size comes from linkage disequilibrium by default (``ne_method = "ld"``:
+the Hill & Weir 1988 expectation of r^2 at the assumed recombination rate, matched to the
+panel's r^2 decay), which SNP-array ascertainment and thinning leave nearly intact, or from
+diversity (``ne_method = "diversity"``: Watterson's estimator, corrected for the panel's
+minor-allele-frequency cut-off; right for sequence data, an underestimate for a thinned array).
+New individuals are simulated with ``msprime.sim_ancestry`` + ``sim_mutations`` over each
+chromosome's span and mapped onto the panel as above. The mutation rate of that simulation
+only sets how many candidate sites there are (it leaves genealogies and LD alone), so it is
+raised until there are several candidates per panel SNP.
 """
 
 from __future__ import annotations
@@ -80,16 +92,33 @@ class MsprimeCoalescent(genobench.Generator):
     """Fresh coalescent simulations from the suite's stdpopsim demographic model."""
 
     name = "msprime"
-    description = ("Coalescent simulation (msprime) from the suite's own demographic model, "
+    description = ("Coalescent simulation (msprime) from the suite's own demographic model "
+                   "(real data: a constant-size model fitted to LD), "
                    "sites mapped onto the panel")
     citation = "Baumdicker et al. 2022, Genetics (msprime 1.0); Adrion et al. 2020, eLife (stdpopsim)"
+
+    def __init__(self, ne: float | None = None, ne_method: str = "ld",
+                 recombination_rate: float = 1e-8, mutation_rate: float = 1.25e-8,
+                 candidates_per_snp: float = 8.0):
+        """Options for real-data suites (a stdpopsim suite re-simulates its own model).
+
+        :param ne: diploid effective population size; None estimates it (``ne_method``).
+        :param ne_method: "ld" (from r^2 decay) or "diversity" (Watterson's theta).
+        :param recombination_rate: per bp per generation (human genome average 1e-8).
+        :param mutation_rate: per bp per generation, used by ``ne_method = "diversity"``.
+        :param candidates_per_snp: simulated common sites wanted per panel SNP.
+        """
+        if ne_method not in ("ld", "diversity"):
+            raise GeneratorError(f"msprime: ne_method must be 'ld' or 'diversity', "
+                                 f"not {ne_method!r}")
+        super().__init__(ne=ne, ne_method=ne_method, recombination_rate=recombination_rate,
+                         mutation_rate=mutation_rate, candidates_per_snp=candidates_per_snp)
 
     def fit(self, train: GenotypeData, *, seed: int, context: FitContext | None = None) -> None:
         source = dict(context.source) if context is not None else {}
         if source.get("kind") != "stdpopsim":
-            raise GeneratorError(
-                f"msprime needs a simulated (stdpopsim) suite; this suite's source is "
-                f"{source.get('kind')!r}")
+            self._fit_constant_size(train)
+            return
         self.source_ = source
         self.positions_ = train.positions
         self.chromosomes_ = train.chromosomes
@@ -111,7 +140,64 @@ class MsprimeCoalescent(genobench.Generator):
         counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1
         return dict(zip(names, counts.tolist()))
 
+    # -- real-data suites: a constant-size model fitted to the panel ---------------------------
+    def _fit_constant_size(self, train: GenotypeData) -> None:
+        self.source_ = None
+        self.positions_ = train.positions
+        self.chromosomes_ = train.chromosomes
+        self.populations_ = []  # one simulated population: pooled frequencies
+        self.frequencies_ = population_frequencies(train.dosages, None, [])
+        ne = self.options["ne"]
+        if ne is None:
+            if self.options["ne_method"] == "ld":
+                ne = ne_from_ld(train.dosages, train.positions, train.chromosomes,
+                                self.options["recombination_rate"])
+            else:
+                ne = ne_from_diversity(train.dosages, train.positions, train.chromosomes,
+                                       self.options["mutation_rate"])
+        self.ne_ = float(ne)
+        maf = np.minimum(self.frequencies_[:, 0], 1 - self.frequencies_[:, 0])
+        self.min_maf_ = float(max(maf.min(), 0.5 / train.n_samples)) if maf.size else 0.01
+
+    def _simulate_constant_size(self, n: int, seed: int) -> np.ndarray:
+        import msprime
+
+        out = np.empty((n, self.positions_.size), dtype=np.int8)
+        chromosomes = list(dict.fromkeys(self.chromosomes_.tolist()))
+        seeds = np.random.default_rng(seed).integers(1, 2**31 - 1, size=(len(chromosomes), 2))
+        haplotypes = 2 * n
+        # Share of segregating sites with minor-allele count >= the panel's cut-off under the
+        # neutral site-frequency spectrum (expected count of sites at frequency i/2n ~ 1/i).
+        low = max(1, int(np.ceil(self.min_maf_ * haplotypes)))
+        common = sum(1 / i for i in range(low, haplotypes - low + 1)) or 1.0
+        for (ancestry_seed, mutation_seed), chromosome in zip(seeds, chromosomes):
+            panel = np.flatnonzero(self.chromosomes_ == chromosome)
+            positions = self.positions_[panel]
+            start = int(positions.min())
+            length = float(max(positions.max() - start + 1, 1_000))
+            ts = msprime.sim_ancestry(
+                samples=n, ploidy=2, population_size=self.ne_, sequence_length=length,
+                recombination_rate=self.options["recombination_rate"],
+                random_seed=int(ancestry_seed))
+            # Enough mutations for candidates_per_snp common sites per panel SNP.
+            wanted = self.options["candidates_per_snp"] * panel.size
+            rate = wanted / (4 * self.ne_ * length * common)
+            ts = msprime.sim_mutations(ts, rate=rate, model=msprime.BinaryMutationModel(),
+                                       discrete_genome=False, random_seed=int(mutation_seed))
+            genotypes = ts.genotype_matrix()  # (sites, haplotypes), individuals' nodes adjacent
+            dosages = (genotypes[:, 0::2] + genotypes[:, 1::2]).T.astype(np.int8)
+            site_positions = (ts.tables.sites.position + start).astype(np.int64)
+            counts = dosages.sum(axis=0, dtype=np.int64)
+            keep = (counts > 0) & (counts < 2 * n)
+            dosages, site_positions = dosages[:, keep], site_positions[keep]
+            out[:, panel] = map_sites_to_panel(
+                positions, self.frequencies_[panel], site_positions,
+                population_frequencies(dosages, None, []), dosages)
+        return out
+
     def generate(self, n: int, *, seed: int, phenotypes=None) -> np.ndarray:
+        if self.source_ is None:
+            return self._simulate_constant_size(n, seed)
         from genobench.sources.simulated import StdpopsimOptions, simulate
 
         options = StdpopsimOptions(**self.source_)
@@ -126,6 +212,74 @@ class MsprimeCoalescent(genobench.Generator):
                 population_frequencies(site_dosages, simulated.populations, self.populations_),
                 site_dosages)
         return out[np.random.default_rng(seed).permutation(out.shape[0])]
+
+
+def hill_weir_r2(rho: np.ndarray) -> np.ndarray:
+    """Expected r^2 between two sites at population-scaled recombination rho = 4 Ne c.
+
+    Hill & Weir 1988 (Theor Popul Biol 33:54) from Ohta & Kimura's equilibrium.
+    """
+    return (10 + rho) / ((2 + rho) * (11 + rho))
+
+
+def ne_from_ld(dosages: np.ndarray, positions: np.ndarray, chromosomes: np.ndarray,
+               recombination_rate: float, *, max_distance: float = 1e6, bins: int = 12,
+               max_snps: int = 4000) -> float:
+    """Diploid Ne whose expected r^2 decay matches the panel's (least squares on log Ne).
+
+    r is the Rogers-Huff correlation of dosages, binned over log-spaced distances from 1 kb to
+    ``max_distance``; 1 / n is added to the expectation for the sampling bias of r^2 (Hill 1981).
+    Genotypes of at most ``max_snps`` SNPs per chromosome (evenly spread) enter.
+    """
+    n = dosages.shape[0]
+    edges = np.logspace(3, np.log10(max_distance), bins + 1)
+    sums, counts = np.zeros(bins), np.zeros(bins)
+    for chromosome in dict.fromkeys(chromosomes.tolist()):
+        index = np.flatnonzero(chromosomes == chromosome)
+        index = index[np.linspace(0, index.size - 1, min(index.size, max_snps)).astype(int)]
+        x = dosages[:, index].astype(np.float64)
+        x -= x.mean(axis=0)
+        sd = np.sqrt((x**2).sum(axis=0))
+        ok = sd > 0
+        x, pos = x[:, ok] / sd[ok], positions[index][ok]
+        r2 = (x.T @ x) ** 2
+        distance = np.abs(pos[:, None] - pos[None, :])
+        upper = np.triu(np.ones_like(r2, dtype=bool), 1)
+        which = np.digitize(distance[upper], edges) - 1
+        inside = (which >= 0) & (which < bins)
+        np.add.at(sums, which[inside], r2[upper][inside])
+        np.add.at(counts, which[inside], 1)
+    filled = counts > 0
+    if not filled.any():
+        raise GeneratorError("msprime: no SNP pairs within 1 kb - 1 Mb to estimate Ne from LD")
+    observed = sums[filled] / counts[filled]
+    centres = np.sqrt(edges[:-1] * edges[1:])[filled]
+    grid = np.logspace(2, 7, 501)
+    expected = hill_weir_r2(4 * grid[:, None] * recombination_rate * centres[None, :]) + 1 / n
+    loss = ((np.log(expected) - np.log(observed)[None, :]) ** 2 * counts[filled]).sum(axis=1)
+    return float(grid[np.argmin(loss)])
+
+
+def ne_from_diversity(dosages: np.ndarray, positions: np.ndarray, chromosomes: np.ndarray,
+                      mutation_rate: float) -> float:
+    """Diploid Ne = theta_W / (4 mu), Watterson's theta per bp (Watterson 1975).
+
+    Segregating sites are the panel's polymorphic SNPs over the chromosomes' spans; the harmonic
+    sum runs over the allele counts the panel's lowest minor-allele frequency lets through (the
+    neutral spectrum), so a MAF cut-off is corrected for, thinning is not.
+    """
+    haplotypes = 2 * dosages.shape[0]
+    counts = dosages.sum(axis=0, dtype=np.int64)
+    minor = np.minimum(counts, haplotypes - counts)
+    segregating = int((minor > 0).sum())
+    if segregating == 0:
+        raise GeneratorError("msprime: no polymorphic SNP to estimate diversity from")
+    low = int(minor[minor > 0].min())
+    harmonic = sum(1 / i for i in range(low, haplotypes - low + 1))
+    span = sum(float(positions[chromosomes == c].max() - positions[chromosomes == c].min() + 1)
+               for c in dict.fromkeys(chromosomes.tolist()))
+    theta = segregating / (harmonic * span)
+    return float(theta / (4 * mutation_rate))
 
 
 @genobench.hookimpl

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from genobench.data import GenotypeData
-from genobench.metrics import fidelity, kernels
+from genobench.metrics import fidelity, gram, kernels
 from genobench.metrics.base import EvaluationContext, Metric, evaluate
 
-NAMES = ("allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance")
+NAMES = ("allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
+         "ld_r2_difference", "correlation_score", "heterozygosity", "hwe_deviation")
 
 
 def simulate(n_individuals, *, length=1.2e6, seed=1, min_maf=0.05) -> GenotypeData:
@@ -58,7 +59,10 @@ def test_registers_documented_metrics():
         assert isinstance(metric, Metric)
         assert metric.family == "fidelity"
         assert metric.direction in ("higher", "lower")
-        assert metric.label and metric.description and "Xie" in metric.citation
+        assert metric.label and metric.description and metric.citation
+        # the paper's metrics cite it; heterozygosity and HWE go beyond it
+        beyond = metric.name in ("heterozygosity", "hwe_deviation")
+        assert ("Xie" in metric.citation) != beyond, metric.name
         low, high = metric.range
         assert low <= metric.ideal <= high
     assert "Rogers" in fidelity.LDDecayDistance.citation
@@ -71,6 +75,10 @@ def test_holdout_scores_near_ideal(splits):
     assert results["genotype_frequency_r"].value > 0.9
     assert 0 <= results["fst"].value < 0.005
     assert 0 <= results["ld_decay_distance"].value < 0.02
+    assert 0 <= results["ld_r2_difference"].value < 0.05
+    assert results["correlation_score"].value > 0.5
+    assert 0 <= results["heterozygosity"].value < 0.02
+    assert 0 <= results["hwe_deviation"].value < 0.15
 
 
 def test_allele_frequency_r_is_pearson_r(splits):
@@ -159,5 +167,78 @@ def test_undefined_values_are_missing_with_a_note():
     data = GenotypeData(np.zeros((10, 4), dtype=np.int8), [1, 2, 3, 4], "1",
                         ["a", "b", "c", "d"], [f"i{i}" for i in range(10)])
     results, _ = run(data, data.with_dosages(np.zeros((5, 4))))
-    for name in NAMES:
+    for name in ("allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
+                 "correlation_score", "hwe_deviation"):
         assert results[name].value is None and results[name].note, name
+    # no variation in either set: the same (absent) LD and heterozygosity
+    assert results["ld_r2_difference"].value == 0 and results["heterozygosity"].value == 0
+
+
+def test_curves_are_plain_json(splits):
+    import json
+
+    _, test, holdout = splits
+    results, _ = run(test, holdout)
+    json.dumps({name: r.curves for name, r in results.items()}, allow_nan=False)
+
+
+def test_correlation_score_sees_lost_ld(splits):
+    train, test, holdout = splits
+    results, _ = run(test, holdout, ["correlation_score"])
+    assert results["correlation_score"].value == pytest.approx(
+        gram.correlation_score(test.dosages, holdout.dosages), abs=1e-12)
+    m = test.n_snps
+    assert results["correlation_score"].note == f"{m * (m - 1) // 2} SNP pairs"
+    lost = run(test, independent_sites(train, 200), ["correlation_score"])[0]
+    assert abs(lost["correlation_score"].value) < 0.1 < results["correlation_score"].value
+
+
+def test_ld_r2_difference_is_the_window_comparison(splits):
+    train, test, holdout = splits
+    near = run(test, holdout, ["ld_r2_difference"], ld_max_distance=3e5)[0]["ld_r2_difference"]
+    expected = kernels.ld_window_comparison(test.dosages, holdout.dosages, test.positions,
+                                            max_distance=3e5)
+    assert near.value == pytest.approx(expected.mean_abs_difference, rel=1e-12)
+    assert f"{expected.pairs} SNP pairs" in near.note
+    assert near.curves["heatmap_snps"] == [32]
+    assert len(near.curves["heatmap_real"]) == len(near.curves["heatmap_synthetic"]) == 32 ** 2
+    r2 = np.nan_to_num(kernels.ld_matrix(test.dosages[:, :32]))
+    np.testing.assert_allclose(near.curves["heatmap_real"], r2.ravel())
+    far = run(test, independent_sites(train, 200), ["ld_r2_difference"],
+              ld_max_distance=3e5)[0]["ld_r2_difference"]
+    assert far.value > 1.5 * near.value
+    assert far.curves["r2_correlation"][0] < 0.2 < near.curves["r2_correlation"][0]
+
+
+def test_heterozygosity_compares_individual_het_rates(splits):
+    from scipy.stats import wasserstein_distance
+
+    _, test, holdout = splits
+    result = run(test, holdout, ["heterozygosity"])[0]["heterozygosity"]
+    het_test, het_holdout = (test.dosages == 1).mean(1), (holdout.dosages == 1).mean(1)
+    assert result.value == pytest.approx(wasserstein_distance(het_test, het_holdout), rel=1e-9)
+    assert len(result.curves["bin_edges"]) == 41 and len(result.curves["real"]) == 40
+    assert sum(result.curves["real"]) == pytest.approx(1.0)
+    # a generator that never emits a heterozygote: every individual at 0
+    inbred = test.with_dosages(np.where(test.dosages == 1, 2, test.dosages))
+    far = run(test, inbred, ["heterozygosity"])[0]["heterozygosity"]
+    assert far.value == pytest.approx(het_test.mean(), rel=1e-9)
+
+
+def test_hwe_deviation_compares_het_excess(splits):
+    _, test, holdout = splits
+    result = run(test, holdout, ["hwe_deviation"])[0]["hwe_deviation"]
+
+    def f(data):
+        p = data.allele_frequencies()
+        return 1 - (data.dosages == 1).mean(0) / (2 * p * (1 - p))
+
+    assert result.value == pytest.approx(np.abs(f(test) - f(holdout)).mean(), rel=1e-9)
+    # half of the heterozygotes turned homozygous: a clear deficit of heterozygotes
+    rng = np.random.default_rng(2)
+    flip = (holdout.dosages == 1) & (rng.random(holdout.dosages.shape) < 0.5)
+    deficit = holdout.with_dosages(np.where(flip, 2 * rng.integers(0, 2, flip.shape),
+                                            holdout.dosages))
+    worse = run(test, deficit, ["hwe_deviation"])[0]["hwe_deviation"]
+    assert worse.value > 2 * result.value
+    assert "mean F" in worse.note

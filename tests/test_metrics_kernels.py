@@ -209,3 +209,130 @@ def test_exclude_self_keeps_duplicates_and_handles_one_row():
         kernels.nearest_neighbour_distances(a, a[:2], exclude_self=True)
     with pytest.raises(ValueError, match="metric"):
         kernels.nearest_neighbour_distances(a, metric="cosine")
+
+
+def test_heterozygosity_is_the_share_of_hets(genotypes):
+    dosages, _ = genotypes
+    np.testing.assert_allclose(kernels.heterozygosity(dosages, block_size=7),
+                               (dosages == 1).mean(axis=1), rtol=1e-12)
+
+
+# -- LD compared pair by pair ---------------------------------------------------------------
+
+def brute_force_window_pairs(a, b, positions, chromosomes, max_distance):
+    """r^2 of both sets on every same-chromosome pair i < j within the window, numpy."""
+    def r2(x):
+        x = x.astype(float)
+        z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), np.inf)
+        return (z.T @ z / len(x)) ** 2
+
+    i, j = np.triu_indices(len(positions), 1)
+    wanted = (chromosomes[i] == chromosomes[j]) & (np.abs(positions[j] - positions[i])
+                                                   <= max_distance)
+    return r2(a)[i[wanted], j[wanted]], r2(b)[i[wanted], j[wanted]]
+
+
+@pytest.mark.parametrize("block_size", [None, 23])
+def test_ld_window_comparison_matches_brute_force(genotypes, block_size):
+    dosages, positions = genotypes
+    a, b = dosages[:80, :300].copy(), dosages[80:, :300].copy()
+    b[:, 4] = 1  # monomorphic in b: r = 0 with every SNP there
+    chromosomes = np.where(np.arange(300) % 4 == 0, "1", "2")
+    comparison = kernels.ld_window_comparison(a, b, positions[:300], chromosomes,
+                                              max_distance=2e5, block_size=block_size)
+    r2a, r2b = brute_force_window_pairs(a, b, positions[:300], chromosomes, 2e5)
+    assert comparison.pairs == r2a.size > 1000
+    assert comparison.mean_abs_difference == pytest.approx(np.abs(r2a - r2b).mean(), rel=1e-9)
+    assert comparison.r2_correlation == pytest.approx(np.corrcoef(r2a, r2b)[0, 1], rel=1e-9)
+    same = kernels.ld_window_comparison(a, a, positions[:300], max_distance=2e5)
+    assert same.mean_abs_difference == 0 and same.r2_correlation == pytest.approx(1.0)
+
+
+def test_window_block_fits_the_window():
+    dense = np.arange(0, 10_000_000, 100)  # 10,001 SNPs per Mb
+    sparse = np.arange(0, 100_000_000, 20_000)  # 51 SNPs per Mb
+    assert kernels._window_block(dense, 1e6, None) == 1024
+    assert kernels._window_block(sparse, 1e6, None) == 128
+    assert kernels._window_block(sparse, 1e6, 64) == 64
+
+
+# -- k nearest neighbours, ball coverage, kinship -------------------------------------------
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_knn_distances_match_scikit_learn(genotypes, metric):
+    dosages, _ = genotypes
+    a = dosages[:90].copy()
+    a[7] = a[3]  # a duplicate: its nearest neighbour at distance 0
+    reference = NearestNeighbors(n_neighbors=9, metric=metric, algorithm="brute").fit(a)
+    expected = reference.kneighbors()[0]  # each point left out of its own neighbours
+    got = kernels.knn_distances(a, k=9, metric=metric, block_size=16)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got[3, 0] == got[7, 0] == 0.0
+    full = exact_distances(a, a, metric)
+    np.fill_diagonal(full, np.inf)
+    np.testing.assert_array_equal(got, np.sort(full, axis=1)[:, :9])  # bit for bit
+    # fewer other rows than k: inf fills the rest
+    assert np.isinf(kernels.knn_distances(a[:3], k=4)[:, 2:]).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_cross_neighbours_coverage_is_exact(metric):
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 3, (61, 200), dtype=np.int8)
+    b = rng.integers(0, 3, (47, 200), dtype=np.int8)
+    b[2] = a[5]
+    radius_a = kernels.knn_distances(a, k=5, metric=metric, block_size=8)[:, -1]
+    radius_b = kernels.knn_distances(b, k=5, metric=metric, block_size=8)[:, -1]
+    found = kernels.cross_neighbours(a, b, metric=metric, radius_a=radius_a,
+                                     radius_b=radius_b, block_size=8)
+    full = exact_distances(a, b, metric)
+    np.testing.assert_array_equal(found.a_to_b, full.min(axis=1))
+    np.testing.assert_array_equal(found.b_to_a, full.min(axis=0))
+    # inclusive balls, compared exactly (a radius equal to a distance covers)
+    np.testing.assert_array_equal(found.a_covered, (full <= radius_b[None, :]).any(axis=1))
+    np.testing.assert_array_equal(found.b_covered, (full <= radius_a[:, None]).any(axis=0))
+    assert found.a_covered[5] and found.b_covered[2]
+    assert 0 < found.a_covered.mean() < 1 and found.kinship is None
+
+
+def king_reference(a, b):
+    """KING-robust between-family kinship from its counts (Manichaikul et al. 2010)."""
+    het_a, het_b = (a == 1).astype(np.int64), (b == 1).astype(np.int64)
+    hethet = het_a @ het_b.T
+    ibs0 = (a == 0).astype(np.int64) @ (b == 2).T + (a == 2).astype(np.int64) @ (b == 0).T
+    h_a, h_b = het_a.sum(1)[:, None], het_b.sum(1)[None, :]
+    return 0.5 - (h_a + h_b - 2 * (hethet - 2 * ibs0)) / (4 * np.minimum(h_a, h_b))
+
+
+def test_king_kinship_from_distances_matches_the_counts(genotypes):
+    dosages, _ = genotypes
+    a, b = dosages[:40], dosages[40:75].copy()
+    b[0] = a[1]  # a duplicate: kinship 1/2
+    b[1, ::2] = a[2, ::2]  # shares half of a[2]: a close relative
+    got = kernels.king_kinship(a, b)
+    np.testing.assert_allclose(got, king_reference(a, b), rtol=1e-12, atol=1e-12)
+    assert got[1, 0] == 0.5
+    # no het at all: kinship 1/2 with an identical individual, -inf with any other
+    homozygous = np.array([[0, 2, 2], [0, 2, 2], [2, 0, 0]], dtype=np.int8)
+    np.testing.assert_array_equal(kernels.king_kinship(homozygous)[0], [0.5, 0.5, -np.inf])
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_cross_neighbours_reduce_kinship(genotypes, metric):
+    dosages, _ = genotypes
+    a, b = dosages[:60], dosages[60:110].copy()
+    b[0] = a[1]
+    b[1, ::2] = a[2, ::2]
+    b[2, ::4] = a[3, ::4]
+    found = kernels.cross_neighbours(a, b, metric=metric, kinship=True, block_size=16)
+    phi = king_reference(a, b)
+    np.testing.assert_allclose(found.kinship.a_max, phi.max(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(found.kinship.b_max, phi.max(axis=0), rtol=1e-12)
+    bounds = kernels.KING_THRESHOLDS
+    expected = {"duplicate": int((phi > bounds["duplicate"]).sum()),
+                "first_degree": int(((phi > bounds["first_degree"])
+                                     & (phi <= bounds["duplicate"])).sum()),
+                "second_degree": int(((phi > bounds["second_degree"])
+                                      & (phi <= bounds["first_degree"])).sum())}
+    assert found.kinship.pair_counts == expected
+    assert expected["duplicate"] >= 1 and expected["first_degree"] >= 1

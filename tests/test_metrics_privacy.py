@@ -6,10 +6,10 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from genobench.data import GenotypeData
-from genobench.metrics import kernels, privacy
+from genobench.metrics import kernels, neighbours, privacy
 from genobench.metrics.base import EvaluationContext, Metric, evaluate
 
-NAMES = ("aa_real", "aa_synthetic", "aats", "privacy_loss")
+NAMES = ("aa_real", "aa_synthetic", "aats", "privacy_loss", "dcr", "exact_copies", "kinship")
 
 
 def simulate(n_individuals, *, length=1e6, seed=5, min_maf=0.05) -> GenotypeData:
@@ -62,14 +62,19 @@ def test_registers_documented_metrics():
     assert tuple(m.name for m in registered) == NAMES
     for metric in registered:
         assert isinstance(metric, Metric)
-        assert metric.family == "privacy" and metric.direction == "target"
-        assert metric.label and metric.description and "Yale" in metric.citation
+        assert metric.family == "privacy"
+        assert metric.label and metric.description and metric.citation
         low, high = metric.range
-        assert low <= metric.ideal <= high
-    ideals = {m.name: m.ideal for m in registered}
-    assert ideals == {"aa_real": 0.5, "aa_synthetic": 0.5, "aats": 0.5, "privacy_loss": 0.0}
-    assert [m.name for m in registered if m.needs_train] == ["privacy_loss"]
-    assert "Yelmen" in privacy.PrivacyLossMetric.citation
+        assert low <= metric.ideal <= (high if high is not None else np.inf)
+    directions = {m.name: (m.direction, m.ideal) for m in registered}
+    assert directions == {"aa_real": ("target", 0.5), "aa_synthetic": ("target", 0.5),
+                          "aats": ("target", 0.5), "privacy_loss": ("target", 0.0),
+                          "dcr": ("target", 1.0), "exact_copies": ("lower", 0.0),
+                          "kinship": ("lower", 0.0)}
+    assert [m.name for m in registered if m.needs_train] == [
+        "privacy_loss", "dcr", "exact_copies", "kinship"]
+    assert "Yale" in privacy.AATSMetric.citation and "Yelmen" in privacy.PrivacyLossMetric.citation
+    assert "Manichaikul" in privacy.KinshipMetric.citation
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
@@ -115,7 +120,8 @@ def test_sizes_are_equalised_by_a_fixed_subsample(splits):
     assert 0 <= first["aats"].value <= 1
     # the training split is cut to the same size: both AATS compare 150 against 150
     assert "150 individuals" in first["privacy_loss"].note
-    assert {key.split("/")[2] for key in context._cache} == {"150"}
+    within = [key for key in context._cache if "/within/" in key]
+    assert within and all(":150/" in key for key in within)
     # the option subsample_seed picks another, equally fixed, subsample
     reseeded = EvaluationContext(real=test, synthetic=small, options={"subsample_seed": 7})
     assert privacy.subsample(reseeded, "real", 150).shape == (150, test.n_snps)
@@ -127,7 +133,7 @@ def test_sizes_are_equalised_by_a_fixed_subsample(splits):
 def test_distances_are_shared_through_the_cache(splits, monkeypatch):
     train, test, holdout = splits
     calls = []
-    for name in ("nearest_neighbour_distances", "cross_nearest_distances"):
+    for name in ("knn_distances", "cross_neighbours"):
         original = getattr(kernels, name)
 
         def counting(*args, _original=original, _name=name, **kwargs):
@@ -137,9 +143,10 @@ def test_distances_are_shared_through_the_cache(splits, monkeypatch):
         monkeypatch.setattr(kernels, name, counting)
     results, context = run(test, holdout, train, distance="manhattan")
     assert all(results[name].value is not None for name in NAMES)
-    # within: real, synthetic, train; across: real-synthetic, train-synthetic
-    assert sorted(calls) == ["cross_nearest_distances"] * 2 + ["nearest_neighbour_distances"] * 3
-    assert all(key.startswith("privacy/manhattan/") for key in context._cache)
+    # within: real, synthetic, train; across: real-synthetic, train-synthetic (AATS of the
+    # training set and DCR alike), train-real (the holdout's DCR and kinship)
+    assert sorted(calls) == ["cross_neighbours"] * 3 + ["knn_distances"] * 3
+    assert all(key.startswith("neighbours/manhattan/") for key in context._cache)
 
 
 def test_missing_train_and_bad_options_give_a_note(splits):
@@ -149,3 +156,58 @@ def test_missing_train_and_bad_options_give_a_note(splits):
     assert "training split" in results["privacy_loss"].note
     results, _ = run(test, holdout, names=("aats",), distance="cosine")
     assert results["aats"].value is None and "distance" in results["aats"].note
+
+
+def test_dcr_compares_synthetic_with_the_holdout(splits):
+    train, test, holdout = splits
+    results, _ = run(test, holdout, train, names=("dcr",))
+    assert results["dcr"].value == pytest.approx(1.0, abs=0.1)
+    model = NearestNeighbors(n_neighbors=1).fit(train.dosages)
+    synthetic_dcr = model.kneighbors(holdout.dosages)[0][:, 0]
+    holdout_dcr = model.kneighbors(test.dosages)[0][:, 0]
+    assert results["dcr"].value == pytest.approx(
+        np.median(synthetic_dcr) / np.median(holdout_dcr), rel=1e-9)
+    curves = results["dcr"].curves
+    assert len(curves["synthetic"]) == len(curves["holdout"]) == 101
+    assert curves["holdout"][50] == pytest.approx(np.median(holdout_dcr), rel=1e-9)
+    # half of the synthetic individuals copied from the training set
+    half = holdout.with_dosages(np.vstack([train.dosages[:150], holdout.dosages[150:]]))
+    copied, _ = run(test, half, train, names=("dcr", "exact_copies"))
+    assert copied["dcr"].value == 0.0
+    assert copied["exact_copies"].value == pytest.approx(0.75)
+    assert "150 of 200" in copied["exact_copies"].note
+
+
+def test_exact_copies_need_every_snp(splits):
+    train, test, holdout = splits
+    near = train.dosages[:10].copy()
+    near[:, 0] = (near[:, 0] + 1) % 3  # one SNP off: not a copy
+    synthetic = holdout.with_dosages(np.vstack([near, train.dosages[10:20],
+                                                holdout.dosages[20:]]))
+    results, _ = run(test, synthetic, train, names=("exact_copies",))
+    # a short coalescent region: a holdout individual may carry a training genotype too
+    identical = (kernels.pairwise_distances(synthetic.dosages, train.dosages) == 0).any(axis=1)
+    assert not identical[:10].any() and identical[10:20].all()
+    assert results["exact_copies"].value == pytest.approx(identical.mean())
+
+
+def test_kinship_counts_relatives_in_train(splits):
+    train, test, holdout = splits
+    synthetic = holdout.dosages.copy()
+    synthetic[0] = train.dosages[0]  # a duplicate
+    synthetic[1, ::2] = train.dosages[1, ::2]  # half shared: a close relative
+    synthetic = holdout.with_dosages(synthetic)
+    results, context = run(test, synthetic, train, names=("kinship",))
+    result = results["kinship"]
+    phi = kernels.king_kinship(train.dosages, synthetic.dosages)
+    related = phi.max(axis=0) > kernels.KING_THRESHOLDS["second_degree"]
+    assert result.value == pytest.approx(related.mean())
+    assert related[0] and related[1]
+    assert result.curves["synthetic_duplicate"] == [int((phi > 0.354).sum())]
+    assert phi[0, 0] == 0.5
+    assert result.curves["synthetic_first_degree"] == [
+        int(((phi > 0.177) & (phi <= 0.354)).sum())]
+    assert "synthetic 1 duplicate" in result.note and "real holdout" in result.note
+    json_ready = [v for v in result.curves.values() for v in v]
+    assert all(v is None or np.isfinite(v) for v in json_ready)
+    assert neighbours.to_train(context, "synthetic").kinship is not None

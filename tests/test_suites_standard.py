@@ -126,17 +126,61 @@ def check_whole_chromosome(name, expected_snps, tolerance):
     assert gaps.max() < 20 * length / suite.train.n_snps  # evenly spread, like an array
 
 
-@pytest.mark.slow
 def test_whole_cow_chromosome_materializes():
-    """Cow chr25 (the smallest), 2,000 cows: about 2 CPU minutes to simulate; see
-    docs/performance.md."""
+    """Cow chr25 (the smallest), 1,000 cows: about 20 s of CPU (docs/performance.md)."""
     check_whole_chromosome("cow_chr25", spec("cow_chr25").panel.n_snps, 0.0)
 
 
-@pytest.mark.slow
 def test_whole_human_chromosome_materializes():
-    """Human chr21 (the smallest), 600 people, 120 SNPs per Mb after the MAF filter."""
+    """Human chr21 (the smallest), 600 people, 120 SNPs per Mb: about 20 s of CPU."""
     check_whole_chromosome("human_chr21", 46.7 * 120, 0.02)
+
+
+def test_whole_chromosome_suites_simulate_in_pieces_and_drop_rare_sites_early():
+    for name in COW + HUMAN:
+        source = spec(name).source
+        assert source["chunk"] == 10_000_000
+        assert source["min_maf"] == spec(name).panel.maf
+
+
+SLICE = textwrap.dedent("""\
+    name = "slice"
+    seed = 11
+    [source]
+    kind = "stdpopsim"
+    species = "BosTau"
+    model = "HolsteinFriesian_1M13"
+    chromosomes = ["25"]
+    left = 1_000_000
+    right = 3_000_000
+    samples = { Holstein_Friesian = 100 }
+    [panel]
+    maf = 0.05
+    n_snps = 100
+""")
+
+
+def test_chunked_simulation_covers_the_span_with_the_same_individuals(write_suite):
+    whole = materialize(load_spec(write_suite(SLICE, name="whole.toml")))
+    pieces = materialize(load_spec(write_suite(
+        SLICE.replace("right = 3_000_000", "right = 3_000_000\nchunk = 700_000"),
+        name="pieces.toml")))
+    positions = pieces.train.positions
+    assert 1_000_000 < positions.min() < 1_100_000 and 2_900_000 < positions.max() <= 3_000_000
+    for third in range(3):  # 3 pieces of ~667 kb, each simulated and thinned
+        low = 1_000_000 + third * 666_667
+        assert ((positions > low) & (positions <= low + 666_667)).sum() > 20
+    assert sorted(pieces.train.sample_ids) == sorted(whole.train.sample_ids)
+
+
+def test_dropping_rare_sites_early_leaves_the_suite_unchanged(write_suite):
+    plain = materialize(load_spec(write_suite(SLICE, name="plain.toml")))
+    early = materialize(load_spec(write_suite(
+        SLICE.replace("right = 3_000_000", "right = 3_000_000\nmin_maf = 0.05"),
+        name="early.toml")))
+    assert early.info["cache_key"] != plain.info["cache_key"]
+    for a, b in ((plain.train, early.train), (plain.test, early.test)):
+        assert np.array_equal(a.dosages, b.dosages) and np.array_equal(a.positions, b.positions)
 
 
 MEMBER = textwrap.dedent("""\

@@ -246,7 +246,7 @@ class Heterozygosity(Metric):
     description = ("1-Wasserstein distance between the distributions of observed "
                    "heterozygosity (share of heterozygous SNPs) of real and synthetic "
                    "individuals.")
-    citation = XIE_2026
+    citation = WRIGHT_1951
 
     def compute(self, context):
         from scipy.stats import wasserstein_distance

@@ -24,6 +24,8 @@ from .kernels import _as_int8, _product_t
 
 #: SNPs per standardised chunk: bounds the float32 copy at n x snp_chunk.
 SNP_CHUNK = 4096
+#: Largest Gram matrix decomposed densely (LAPACK); larger ones go to Lanczos iteration.
+DENSE_EIGEN_LIMIT = 1000
 _SCALERS = ("none", "patterson", "standard")
 
 
@@ -80,11 +82,14 @@ def _accumulate_upper(gram: torch.Tensor, z: torch.Tensor, block_size: int) -> N
 
 
 def _mirror(gram: torch.Tensor, block_size: int) -> torch.Tensor:
-    """Fill the blocks below the diagonal blocks from those above them."""
+    """Make ``gram`` exactly symmetric from its blocks on and above the diagonal: the lower
+    blocks are copied from the upper ones, and each diagonal block from its upper triangle."""
     n = gram.shape[0]
-    for a0 in range(block_size, n, block_size):
+    for a0 in range(0, n, block_size):
         a1 = min(a0 + block_size, n)
-        gram[a0:a1, :a0] = gram[:a0, a0:a1].T
+        block = gram[a0:a1, a0:a1]
+        block.copy_(block.triu() + block.triu(1).T)
+        gram[a1:, a0:a1] = gram[a0:a1, a1:].T
     return gram
 
 
@@ -148,21 +153,24 @@ def _row_dot(x: torch.Tensor, vector: torch.Tensor, block_size: int = 256) -> to
 def _top_eigenpairs(matrix: torch.Tensor, k: int):
     """The k largest eigenvalues (descending) and eigenvectors of a symmetric float64 matrix.
 
-    Dense LAPACK for small matrices; ARPACK's Lanczos iteration (scipy ``eigsh``, to machine
-    precision, deterministic start vector) for large ones, where a full decomposition would
-    cost n^3. Each eigenvector's sign makes its largest-magnitude entry positive.
+    Small matrices: LAPACK's dsyevr for the top k pairs only (scipy ``subset_by_index``).
+    Large ones: ARPACK's Lanczos iteration (scipy ``eigsh``, converged to machine precision,
+    deterministic start vector), where a dense decomposition would cost n^3. Each
+    eigenvector's sign makes its largest-magnitude entry positive.
     """
     n = matrix.shape[0]
-    if n <= 1000 or k >= n - 1:
-        values, vectors = torch.linalg.eigh(matrix.cpu())
-        values, vectors = values.flip(0)[:k].numpy(), vectors.flip(1)[:, :k].numpy()
+    dense = matrix.cpu().numpy()
+    if n <= DENSE_EIGEN_LIMIT or k >= n - 1:
+        from scipy.linalg import eigh
+
+        values, vectors = eigh(dense, subset_by_index=[n - k, n - 1])
     else:
         from scipy.sparse.linalg import eigsh
 
         start = np.random.default_rng(0).standard_normal(n)
-        values, vectors = eigsh(matrix.cpu().numpy(), k=k, which="LA", v0=start, tol=0)
-        order = np.argsort(values)[::-1]
-        values, vectors = values[order], vectors[:, order]
+        values, vectors = eigsh(dense, k=k, which="LA", v0=start, tol=0)
+    order = np.argsort(values)[::-1]
+    values, vectors = values[order], vectors[:, order]
     peak = np.abs(vectors).argmax(axis=0)
     vectors = vectors * np.sign(vectors[peak, np.arange(vectors.shape[1])])
     return values, vectors

@@ -40,6 +40,11 @@ class StdpopsimOptions(SourceOptions):
         None, description="simulate each chromosome as independent pieces of about this many "
                           "bp: msprime's time grows about quadratically with length, so pieces "
                           "make long chromosomes affordable; LD across piece borders is lost")
+    min_maf: float = pydantic.Field(
+        0.0, ge=0.0, lt=0.5,
+        description="drop sites whose minor allele frequency among the simulated individuals "
+                    "is below this while decoding: bounds memory on long chromosomes (most "
+                    "sites are rare); set it to the panel's maf")
 
     @pydantic.field_validator("chromosomes", mode="before")
     @classmethod
@@ -89,8 +94,11 @@ def _species_model_contig(options: StdpopsimOptions, chromosome: str):
     return species, model, contig, contig_id
 
 
-def tree_sequence_dosages(ts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tree_sequence_dosages(ts, *, min_maf: float = 0.0
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Diploid dosages of the biallelic segregating sites of a tree sequence.
+
+    :param min_maf: also drop sites whose minor allele frequency is below this.
 
     :returns: (dosages int8 (individuals, sites), positions int64 1-based (sites,),
         population index per individual (individuals,)).
@@ -103,6 +111,8 @@ def tree_sequence_dosages(ts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     second = np.array([column[b] for b in nodes[:, 1]])
     population = np.array([ts.node(a).population for a in nodes[:, 0]])
     n_haplotypes = len(samples)
+    # fewest copies of the minor allele a kept site has (1: every segregating site)
+    least = max(1, int(np.ceil(min_maf * 2 * len(first) - 1e-9)))
     keep_blocks, position_blocks = [], []
     buffer = np.empty((_BLOCK_SITES, n_haplotypes), dtype=np.int8)
     positions = np.empty(_BLOCK_SITES, dtype=np.int64)
@@ -114,7 +124,7 @@ def tree_sequence_dosages(ts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ok = (n_alleles[:count] == 2) & (block.min(axis=1) >= 0)
         dos = block[ok][:, first] + block[ok][:, second]
         counts = dos.sum(axis=1, dtype=np.int64)
-        seg = (counts > 0) & (counts < 2 * len(first))
+        seg = (counts >= least) & (counts <= 2 * len(first) - least)
         keep_blocks.append(dos[seg].T.copy())
         position_blocks.append(positions[:count][ok][seg] + 1)
 
@@ -176,7 +186,7 @@ def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | 
                 warnings.simplefilter("ignore")  # model vs contig recombination rate notice
                 ts = engine.simulate(model, contig, samples,
                                      seed=int(rng.integers(1, 2**31 - 1)))
-            dosages, pos, population = tree_sequence_dosages(ts)
+            dosages, pos, population = tree_sequence_dosages(ts, min_maf=options.min_maf)
             names = np.array([ts.population(p).metadata.get("name", str(p))
                               for p in population])
             population_names = names if population_names is None else population_names

@@ -1,0 +1,284 @@
+"""The deep generator plugins (plugins/vae.py, gan.py, diffusion.py) and their shared pieces,
+and the msprime baseline's real-data fallback (plugins/coalescent.py).
+
+Data are simulated in memory (msprime, 2 Mb, one population); networks are tiny so the whole
+file runs in about a minute on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import time
+
+import msprime
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from genobench import FitContext, GeneratorError, GenotypeData, plugins
+from genobench_plugins._torch_common import knn_precision_recall, seeded
+from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
+from genobench_plugins.diffusion import DiffusionGenerator
+from genobench_plugins.gan import GANGenerator, WGANGPGenerator
+from genobench_plugins.vae import VAEGenerator
+
+N_TRAIN, N_VALIDATION, N_SNPS = 240, 60, 200
+CAUSAL = 100  # the SNP that drives the phenotype
+NE, RECOMBINATION = 10_000, 1e-8
+
+#: Tiny networks and short training for each generator.
+TINY = {
+    "vae": dict(epochs=30, hidden=[64, 32], latent_dim=8, eval_every=10),
+    "gan": dict(epochs=20, generator_hidden=[64, 64], critic_hidden=[64, 32], latent_dim=16,
+                eval_every=10),
+    "wgan_gp": dict(epochs=20, generator_hidden=[64, 64], critic_hidden=[64, 32],
+                    latent_dim=16, batch_size=32, eval_every=10),
+    "diffusion": dict(epochs=40, steps=100, hidden=64, blocks=2, max_components=32,
+                      eval_every=20),
+}
+CLASSES = {"vae": VAEGenerator, "gan": GANGenerator, "wgan_gp": WGANGPGenerator,
+           "diffusion": DiffusionGenerator}
+
+
+def _simulate(seed: int = 11) -> GenotypeData:
+    """Diploid individuals on 200 common SNPs of a 2 Mb coalescent simulation, with a phenotype
+    that is the dosage of SNP ``CAUSAL`` plus a little noise."""
+    n = N_TRAIN + N_VALIDATION
+    ts = msprime.sim_ancestry(samples=n, sequence_length=2e6, recombination_rate=RECOMBINATION,
+                              population_size=NE, random_seed=seed)
+    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
+                               model=msprime.BinaryMutationModel())
+    g = ts.genotype_matrix()
+    dosages = (g[:, 0::2] + g[:, 1::2]).T.astype(np.int8)
+    frequency = dosages.mean(axis=0) / 2
+    common = np.flatnonzero((frequency > 0.1) & (frequency < 0.9))
+    keep = common[np.linspace(0, common.size - 1, N_SNPS).astype(int)]
+    dosages = dosages[:, keep]
+    positions = ts.tables.sites.position[keep].astype(np.int64) + 1
+    rng = np.random.default_rng(seed)
+    trait = dosages[:, CAUSAL] + rng.normal(0, 0.2, n)
+    return GenotypeData(dosages, positions, "1", [f"snp{j}" for j in range(N_SNPS)],
+                        [f"ind{i}" for i in range(n)],
+                        phenotypes=pd.DataFrame({"trait": 10 + 3 * trait}))
+
+
+@pytest.fixture(scope="module")
+def data() -> GenotypeData:
+    return _simulate()
+
+
+@pytest.fixture(scope="module")
+def train(data) -> GenotypeData:
+    return data.take_samples(np.arange(N_TRAIN))
+
+
+@pytest.fixture(scope="module")
+def validation(data) -> GenotypeData:
+    return data.take_samples(np.arange(N_TRAIN, N_TRAIN + N_VALIDATION))
+
+
+def _fit(name, train, validation, seed=3, **options):
+    generator = CLASSES[name](**{**TINY[name], **options})
+    generator.fit(train, seed=seed, context=FitContext(validation=validation, profile="quick"))
+    return generator
+
+
+@pytest.fixture(scope="module")
+def fitted(train, validation) -> dict:
+    """Each generator fitted once with tiny settings (the conditional ones on the phenotype)."""
+    return {name: _fit(name, train, validation) for name in CLASSES}
+
+
+# -- registration ---------------------------------------------------------------------------
+def test_deep_generators_register_through_entry_points():
+    registry = plugins.get_registry()
+    for name, plugin in (("vae", "vae"), ("gan", "gan"), ("wgan_gp", "gan"),
+                         ("diffusion", "diffusion")):
+        assert registry.generators[name] is CLASSES[name]
+        provider = registry.providers[("generator", name)]
+        assert (provider.plugin, provider.distribution) == (plugin, "genobench")
+    assert registry.generators["wgan_gp"].supports_phenotypes
+    assert registry.generators["diffusion"].supports_phenotypes
+    assert not registry.generators["vae"].supports_phenotypes
+
+
+def test_unknown_option_is_one_clear_error():
+    with pytest.raises(GeneratorError, match="unknown option.*epoch_count"):
+        VAEGenerator(epoch_count=3)
+
+
+def test_profiles_scale_training():
+    for cls in CLASSES.values():
+        quick, paper = cls.hyperparameters("quick"), cls.hyperparameters("paper")
+        assert quick["epochs"] < cls.hyperparameters("standard")["epochs"] <= paper["epochs"]
+    assert WGANGPGenerator.hyperparameters("paper")["n_critic"] == 5
+    assert WGANGPGenerator.hyperparameters("paper")["gp_lambda"] == 10
+
+
+# -- output contract ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_output_shape_dtype_and_values(fitted, name):
+    out = fitted[name].generate(37, seed=5)
+    assert out.shape == (37, N_SNPS)
+    assert out.dtype == np.int8
+    assert set(np.unique(out)) <= {0, 1, 2}
+    assert len(np.unique(out, axis=0)) > 1  # not one individual repeated
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_generation_is_deterministic_for_a_seed(fitted, name):
+    generator = fitted[name]
+    first = generator.generate(20, seed=9)
+    assert np.array_equal(first, generator.generate(20, seed=9))
+    assert not np.array_equal(first, generator.generate(20, seed=10))
+
+
+def test_global_torch_random_state_is_left_alone(train, validation):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    _fit("vae", train, validation, epochs=2)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("name", ["vae", "gan", "wgan_gp", "diffusion"])
+def test_fit_is_deterministic_for_a_seed(train, validation, name):
+    options = dict(epochs=4, eval_every=2)
+    a = _fit(name, train, validation, seed=21, **options)
+    b = _fit(name, train, validation, seed=21, **options)
+    assert np.array_equal(a.generate(30, seed=1), b.generate(30, seed=1))
+    losses = [row["loss"] for row in a.training_["history"]]
+    assert losses == [row["loss"] for row in b.training_["history"]]
+
+
+# -- training -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["vae", "diffusion"])
+def test_short_training_lowers_the_loss(fitted, name):
+    history = fitted[name].training_["history"]
+    assert history[-1]["loss"] < 0.9 * history[0]["loss"]
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_checkpoint_chosen_on_validation_knn_f1(fitted, name):
+    training = fitted[name].training_
+    scored = [row for row in training["history"] if "f1" in row]
+    assert scored, "no validation happened"
+    assert training["best_score"] == pytest.approx(max(row["f1"] for row in scored), abs=1e-4)
+    assert training["best_epoch"] in [row["epoch"] for row in scored]
+
+
+def test_progress_is_reported(train, validation):
+    seen = []
+    generator = VAEGenerator(**{**TINY["vae"], "epochs": 5})
+    generator.fit(train, seed=1, context=FitContext(
+        validation=validation, progress=lambda **values: seen.append(values)))
+    assert [v["step"] for v in seen] == [1, 2, 3, 4, 5]
+    assert all(v["total"] == 5 and "loss" in v for v in seen)
+
+
+def test_time_limit_stops_training_early(train, validation):
+    generator = VAEGenerator(**{**TINY["vae"], "epochs": 100_000})
+    started = time.monotonic()
+    generator.fit(train, seed=1, context=FitContext(validation=validation, time_limit=3.0))
+    elapsed = time.monotonic() - started
+    assert generator.training_["stopped"] == "time_limit"
+    assert elapsed < 3.0 + 2.0
+    assert generator.training_["best_score"] is not None  # the best checkpoint was kept
+    assert generator.generate(5, seed=1).shape == (5, N_SNPS)
+
+
+# -- storage --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_save_load_round_trip(fitted, tmp_path, name):
+    generator = fitted[name]
+    path = tmp_path / f"{name}.pt"
+    generator.save(path)
+    loaded = CLASSES[name].load(path)
+    assert np.array_equal(loaded.generate(25, seed=4), generator.generate(25, seed=4))
+    if generator.supports_phenotypes:
+        phenotypes = np.linspace(7, 16, 25)[:, None]
+        assert np.array_equal(loaded.generate(25, seed=4, phenotypes=phenotypes),
+                              generator.generate(25, seed=4, phenotypes=phenotypes))
+
+
+def test_load_rejects_another_models_file(fitted, tmp_path):
+    path = tmp_path / "vae.pt"
+    fitted["vae"].save(path)
+    with pytest.raises(GeneratorError, match="'vae' model, not 'gan'"):
+        GANGenerator.load(path)
+
+
+# -- conditioning ---------------------------------------------------------------------------
+def _shift(generator, train, n=300):
+    """Mean dosage of the causal SNP when conditioning on a high vs a low phenotype."""
+    values = train.phenotypes["trait"].to_numpy()
+    high = np.full((n, 1), values.mean() + 1.5 * values.std())
+    low = np.full((n, 1), values.mean() - 1.5 * values.std())
+    return (generator.generate(n, seed=1, phenotypes=high)[:, CAUSAL].mean()
+            - generator.generate(n, seed=1, phenotypes=low)[:, CAUSAL].mean())
+
+
+@pytest.mark.parametrize("name, options", [
+    ("wgan_gp", dict(epochs=150, lr=1e-3, eval_every=50)),
+    ("diffusion", dict(epochs=150, eval_every=50)),
+])
+def test_conditional_samples_follow_the_phenotype(train, validation, name, options):
+    generator = _fit(name, train, validation, **options)
+    assert _shift(generator, train) > 0.5  # the phenotype is this SNP's dosage plus noise
+
+
+def test_conditional_model_without_phenotypes(fitted, train, validation):
+    # generate without phenotypes draws training phenotype vectors
+    assert fitted["diffusion"].generate(10, seed=1).shape == (10, N_SNPS)
+    bare = train.take_samples(np.arange(N_TRAIN))
+    bare = GenotypeData(bare.dosages, bare.positions, bare.chromosomes, bare.snp_ids,
+                        bare.sample_ids)
+    generator = DiffusionGenerator(**{**TINY["diffusion"], "epochs": 2})
+    generator.fit(bare, seed=1, context=FitContext(validation=validation))
+    assert generator.generate(5, seed=1).shape == (5, N_SNPS)
+    with pytest.raises(GeneratorError, match="trained without phenotypes"):
+        generator.generate(5, seed=1, phenotypes=np.zeros((5, 1)))
+    with pytest.raises(GeneratorError, match="1 trait"):
+        fitted["wgan_gp"].generate(5, seed=1, phenotypes=np.zeros((5, 2)))
+
+
+# -- shared pieces --------------------------------------------------------------------------
+def test_knn_precision_recall_extremes(train):
+    same = knn_precision_recall(train.dosages, train.dosages, k=3)
+    assert same == dict(precision=1.0, recall=1.0, f1=1.0)
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 3, size=train.dosages.shape).astype(np.int8)
+    far = knn_precision_recall(train.dosages, np.full_like(train.dosages, 2), k=3)
+    assert far["precision"] == 0.0 and far["f1"] == 0.0
+    mixed = knn_precision_recall(train.dosages, noise, k=3)
+    assert 0.0 <= mixed["f1"] < 0.5
+
+
+def test_seeded_restores_the_global_generator():
+    state = torch.random.get_rng_state()
+    with seeded(5, torch.device("cpu")):
+        a = torch.rand(2)
+    with seeded(5, torch.device("cpu")):
+        b = torch.rand(2)
+    assert torch.equal(a, b)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+# -- the msprime baseline on real-data suites -------------------------------------------------
+def test_ne_from_ld_recovers_the_simulated_size(train):
+    ne = ne_from_ld(train.dosages, train.positions, train.chromosomes, RECOMBINATION)
+    assert NE / 3 < ne < NE * 3
+
+
+def test_msprime_fits_a_constant_size_model_on_real_data(train, validation):
+    generator = MsprimeCoalescent()
+    generator.fit(train, seed=1, context=FitContext(validation=validation,
+                                                    source={"kind": "vcf"}))
+    out = generator.generate(50, seed=2)
+    assert out.shape == (50, N_SNPS) and out.dtype == np.int8
+    assert np.array_equal(out, generator.generate(50, seed=2))
+    frequency = out.mean(axis=0) / 2
+    assert np.corrcoef(frequency, train.allele_frequencies())[0, 1] > 0.8
+    with pytest.raises(GeneratorError, match="ne_method"):
+        MsprimeCoalescent(ne_method="guess")
+
