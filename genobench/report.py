@@ -403,7 +403,8 @@ def render_leaderboard(records: list[dict], out_dir: Path, *,
     - ``curves["allele_frequency_r"]``: ``real``, ``synthetic`` (allele-frequency scatter);
     - ``curves["pca_wasserstein"]``: ``real_pc1``, ``real_pc2``, ``synthetic_pc1``,
       ``synthetic_pc2`` (one point per individual), or ``real`` and ``synthetic`` as lists of
-      ``[pc1, pc2, ...]`` points; optional ``explained_variance`` (fractions, PC1 first);
+      ``[pc1, pc2, ...]`` points; optional ``explained_variance`` (or
+      ``explained_variance_ratio_real``: fractions, PC1 first) for the axis labels;
     - ``curves["gwas_beta_r"]``: ``position``, ``chromosome``, ``real_logp``,
       ``synthetic_logp`` (-log10 p per SNP; mirrored Manhattan plot);
     - ``metrics["aats"]`` (bars), and every row's fit + generate time against its mean rank
@@ -702,8 +703,8 @@ def _pc_points(curves) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
                     and all(_number(v) is not None for v in row[:2]) for row in rows):
                 return None
             points.append(np.array([[float(row[0]), float(row[1])] for row in rows]))
-    variance = [_number(v) for v in curves.get("explained_variance") or []
-                if isinstance(curves.get("explained_variance"), (list, tuple))]
+    explained = curves.get("explained_variance", curves.get("explained_variance_ratio_real"))
+    variance = [_number(v) for v in explained] if isinstance(explained, (list, tuple)) else []
     return points[0], points[1], [v for v in variance if v is not None]
 
 

@@ -191,23 +191,44 @@ def test_exact_copies_need_every_snp(splits):
     assert results["exact_copies"].value == pytest.approx(identical.mean())
 
 
-def test_kinship_counts_relatives_in_train(splits):
-    train, test, holdout = splits
-    synthetic = holdout.dosages.copy()
-    synthetic[0] = train.dosages[0]  # a duplicate
-    synthetic[1, ::2] = train.dosages[1, ::2]  # half shared: a close relative
-    synthetic = holdout.with_dosages(synthetic)
+def pedigree(n=100, m=3000, seed=0):
+    """Unlinked SNPs: a training set, a test set, and synthetic individuals of whom the
+    first is a training individual's duplicate, the second its child, the third a grandchild
+    (one fresh parent each generation), the rest unrelated."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.1, 0.9, m)
+
+    def founders(k):
+        return (rng.random((k, 2, m)) < p).astype(np.int8)
+
+    def child(a, b):  # one haplotype from each parent, one allele per SNP
+        pick = rng.integers(0, 2, (2, m))
+        return np.stack([a[pick[0], np.arange(m)], b[pick[1], np.arange(m)]])
+
+    train, test, synthetic = founders(n), founders(n), founders(n)
+    synthetic[0] = train[0]
+    synthetic[1] = child(train[1], founders(1)[0])
+    synthetic[2] = child(child(train[2], founders(1)[0]), founders(1)[0])
+
+    def data(haplotypes, prefix):
+        return GenotypeData(haplotypes.sum(axis=1), np.arange(1, m + 1) * 1000, "1",
+                            [f"s{j}" for j in range(m)], [f"{prefix}{i}" for i in range(n)])
+
+    return data(train, "t"), data(test, "r"), data(synthetic, "s")
+
+
+def test_kinship_counts_relatives_in_train():
+    train, test, synthetic = pedigree()
     results, context = run(test, synthetic, train, names=("kinship",))
     result = results["kinship"]
     phi = kernels.king_kinship(train.dosages, synthetic.dosages)
-    related = phi.max(axis=0) > kernels.KING_THRESHOLDS["second_degree"]
-    assert result.value == pytest.approx(related.mean())
-    assert related[0] and related[1]
-    assert result.curves["synthetic_duplicate"] == [int((phi > 0.354).sum())]
     assert phi[0, 0] == 0.5
-    assert result.curves["synthetic_first_degree"] == [
-        int(((phi > 0.177) & (phi <= 0.354)).sum())]
-    assert "synthetic 1 duplicate" in result.note and "real holdout" in result.note
-    json_ready = [v for v in result.curves.values() for v in v]
-    assert all(v is None or np.isfinite(v) for v in json_ready)
+    assert 0.177 < phi[1, 1] <= 0.354 and 0.0884 < phi[2, 2] <= 0.177
+    assert result.value == pytest.approx(3 / 100)
+    assert [result.curves[f"synthetic_{degree}"] for degree in kernels.KING_THRESHOLDS] == [
+        [1], [1], [1]]
+    assert [result.curves[f"holdout_{degree}"] for degree in kernels.KING_THRESHOLDS] == [
+        [0], [0], [0]]
+    assert "synthetic 1 duplicate, 1 first-degree, 1 second-degree" in result.note
+    assert result.curves["synthetic_max_kinship"][-1] == 0.5
     assert neighbours.to_train(context, "synthetic").kinship is not None

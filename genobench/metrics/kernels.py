@@ -401,7 +401,7 @@ def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: flo
             pairs += int(wanted.sum())
             sums += torch.stack([(r2a - r2b).abs_().sum(), r2a.sum(), r2b.sum(),
                                  r2a.square().sum(), r2b.square().sum(), (r2a * r2b).sum()])
-    return LDComparison(pairs, dict(zip(names, sums.cpu().tolist())))
+    return LDComparison(pairs, dict(zip(names, sums.cpu().tolist(), strict=True)))
 
 
 # -- distances between individuals ---------------------------------------------------------
@@ -722,7 +722,7 @@ def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b
     summary = None
     if kinship:
         summary = KinshipSummary(a_max.cpu().numpy(), b_max.cpu().numpy(),
-                                 dict(zip(KING_THRESHOLDS, counts.cpu().tolist())))
+                                 dict(zip(KING_THRESHOLDS, counts.cpu().tolist(), strict=True)))
     return CrossNeighbours(
         _finish(row_min, metric), _finish(col_min, metric),
         a_cov.cpu().numpy() if rb is not None else None,

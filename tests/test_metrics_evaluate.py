@@ -1,0 +1,120 @@
+"""``genobench evaluate`` on files, and the SNP matching behind it (genobench/metrics/align.py)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from genobench import io
+from genobench.cli import main
+from genobench.data import GenotypeData
+from genobench.errors import DataError
+from genobench.metrics.align import align_snps
+
+KEYS = {"allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
+        "pca_wasserstein", "precision", "recall", "f1", "correlation_score", "aa_real",
+        "aa_synthetic", "aats"}
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    m = 300
+    p = rng.uniform(0.1, 0.9, m)
+    dosages = rng.binomial(2, p, (90, m)).astype(np.int8)
+    return GenotypeData(dosages, np.arange(1, m + 1) * 5000, np.where(np.arange(m) < 200, "1", "2"),
+                        [f"rs{j}" for j in range(m)], [f"ind{i}" for i in range(90)])
+
+
+@pytest.fixture(scope="module")
+def files(data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("evaluate")
+    real, synthetic, train = (data.take_samples(np.arange(k * 30, (k + 1) * 30))
+                              for k in range(3))
+    return dict(real=io.write_vcf(real, folder / "real.vcf.gz"),
+                synthetic=io.write_plink(synthetic, folder / "synthetic.bed"),
+                train=io.write_plink(train, folder / "train.bed"), folder=folder)
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_evaluate_writes_every_metric(files):
+    out = files["folder"] / "scores.json"
+    result = invoke("evaluate", "--real", files["real"], "--synthetic",
+                    files["synthetic"].with_suffix(""), "--train", files["train"],
+                    "--json", out)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    assert KEYS | {"privacy_loss", "exact_copies", "dcr", "kinship"} <= set(scores)
+    assert scores["allele_frequency_r"] > 0.8 and scores["exact_copies"] == 0.0
+    assert 0 <= scores["aats"] <= 1
+    details = scores["details"]
+    assert details["inputs"]["synthetic"]["matched_by"] == "id"
+    assert details["metric_info"]["aats"]["ideal"] == 0.5
+    assert "precision" in details["notes"] and "pca_wasserstein" in details["curves"]
+    assert "aats" in result.output and "allele_frequency_r" in result.output
+
+
+def test_evaluate_without_train_and_chosen_metrics(files):
+    out = files["folder"] / "two.json"
+    result = invoke("evaluate", "--real", files["real"], "--synthetic", files["synthetic"],
+                    "-m", "aats", "-m", "exact_copies", "--json", out)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    assert set(scores) == {"aats", "exact_copies", "details"}
+    assert scores["exact_copies"] is None
+    assert scores["details"]["notes"]["exact_copies"] == "needs the training split"
+
+
+def test_snps_matched_by_position_and_reordered(data, files):
+    # another generator's file: its own SNP ids, SNPs in another order, one extra SNP
+    synthetic = data.take_samples(np.arange(30, 60))
+    order = np.r_[np.arange(200, 300), np.arange(200)]
+    other = GenotypeData(np.c_[synthetic.dosages[:, order], synthetic.dosages[:, :1]],
+                         np.r_[synthetic.positions[order], 99_999_999],
+                         np.concatenate([synthetic.chromosomes[order], ["3"]]),
+                         [f"x{j}" for j in range(301)], synthetic.sample_ids)
+    real = data.take_samples(np.arange(30))
+    aligned, how = align_snps(real, other)
+    assert how == "position"
+    np.testing.assert_array_equal(aligned.dosages, synthetic.dosages)
+    np.testing.assert_array_equal(aligned.snp_ids, real.snp_ids)
+    assert aligned.sample_ids.tolist() == synthetic.sample_ids.tolist()
+    path = io.write_vcf(other, files["folder"] / "renamed.vcf")
+    out = files["folder"] / "renamed.json"
+    result = invoke("evaluate", "--real", files["real"], "--synthetic", path, "-m",
+                    "allele_frequency_r", "--json", out)
+    assert result.exit_code == 0, result.output
+    direct = invoke("evaluate", "--real", files["real"], "--synthetic", files["synthetic"],
+                    "-m", "allele_frequency_r", "--json", files["folder"] / "direct.json")
+    assert direct.exit_code == 0
+    assert json.loads(out.read_text())["allele_frequency_r"] == pytest.approx(
+        json.loads((files["folder"] / "direct.json").read_text())["allele_frequency_r"])
+
+
+def test_mismatched_snps_are_one_clear_error(data, files):
+    real = data.take_samples(np.arange(30))
+    partial = real.take_snps(np.arange(250))
+    with pytest.raises(DataError, match=r"lacks 50 of the real data's 300 SNPs .*rs250"):
+        align_snps(real, partial, what="--synthetic x.vcf")
+    moved = GenotypeData(real.dosages, real.positions + 1, real.chromosomes,
+                         [f"x{j}" for j in range(300)], real.sample_ids)
+    with pytest.raises(DataError, match="no SNP in common"):
+        align_snps(real, moved)
+    path = io.write_plink(partial, files["folder"] / "partial.bed")
+    result = invoke("evaluate", "--real", files["real"], "--synthetic", path)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: --synthetic ")
+    assert "lacks 50" in result.output and "Traceback" not in result.output
+
+
+def test_bad_inputs_fail_cleanly(files):
+    missing = invoke("evaluate", "--real", files["folder"] / "nope.vcf", "--synthetic",
+                     files["synthetic"])
+    assert missing.exit_code == 1 and "nope.vcf" in missing.output
+    unknown = invoke("evaluate", "--real", files["real"], "--synthetic", files["synthetic"],
+                     "-m", "no_such_metric")
+    assert unknown.exit_code == 1 and "no_such_metric" in unknown.output
