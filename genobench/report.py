@@ -727,7 +727,7 @@ def _pca_plot(jobs: list[dict], style: dict, max_points: int = 2000) -> dict | N
                                                                strict=False):
         variance = variance or explained
         look = style.get(generator, dict(color="C0", reference=False))
-        for points, colour, label in ((real, "0.55", "real"), (synthetic, look["color"],
+        for points, colour, label in ((real, "0.75", "real"), (synthetic, look["color"],
                                                                  "synthetic")):
             keep = np.linspace(0, len(points) - 1, min(len(points), max_points)).astype(int)
             axes.scatter(points[keep, 0], points[keep, 1], s=6, alpha=0.45, color=colour,
@@ -743,7 +743,7 @@ def _pca_plot(jobs: list[dict], style: dict, max_points: int = 2000) -> dict | N
     figure.supxlabel(f"PC1{share(0)}", fontsize=9)
     figure.supylabel(f"PC2{share(1)}", fontsize=9)
     return _png(figure, "Population structure (PCA)", "Individuals projected on the first two "
-                "principal components of the real data: real (grey) and synthetic (colour).",
+                "principal components of the real data: real (light grey) and synthetic (colour).",
                 wide=len(panels) > 2)
 
 

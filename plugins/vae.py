@@ -47,7 +47,7 @@ class VAEGenerator(TorchGenerator):
 
     Hyperparameters (``standard`` profile defaults; ``quick`` and ``paper`` change some):
 
-    - ``epochs`` 300 (quick 60, paper 1000), ``batch_size`` 64 (paper 256),
+    - ``epochs`` 300 (quick 100, paper 1000), ``batch_size`` 64 (paper 256),
       ``lr`` 1e-3 (paper 5e-4): Adam.
     - ``hidden``: encoder widths, default ``[w, w/2, w/4]`` with w the power of two nearest
       0.6 x SNPs within 128..1024 (1,771 SNPs -> 1024/512/256, the paper's cow chr14 net).
@@ -67,7 +67,7 @@ class VAEGenerator(TorchGenerator):
     DEFAULTS = dict(epochs=300, batch_size=64, lr=1e-3, hidden=None, latent_dim=None, beta=1.0,
                     decode="argmax", eval_every=10)
     PROFILES = {
-        "quick": dict(epochs=60, eval_every=10),
+        "quick": dict(epochs=100, eval_every=10),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=256, lr=5e-4, eval_every=20),
     }

@@ -219,12 +219,15 @@ def _shift(generator, train, n=300):
 
 
 @pytest.mark.parametrize("name, options", [
-    ("wgan_gp", dict(epochs=150, lr=1e-3, eval_every=50)),
-    ("diffusion", dict(epochs=150, eval_every=50)),
+    ("wgan_gp", dict(epochs=120, lr=1e-3)),
+    ("diffusion", dict(epochs=150)),
 ])
-def test_conditional_samples_follow_the_phenotype(train, validation, name, options):
-    generator = _fit(name, train, validation, **options)
-    assert _shift(generator, train) > 0.5  # the phenotype is this SNP's dosage plus noise
+def test_conditional_samples_follow_the_phenotype(train, name, options):
+    # No validation split: the last weights, so the test is about conditioning, not selection.
+    generator = _fit(name, train, None, **options)
+    # The phenotype is this SNP's dosage plus noise: +-1.5 sd is about dosage 0 vs 2, so
+    # a model that ignored the phenotype would shift by 0, a perfect one by about 1.5.
+    assert _shift(generator, train) > 0.4
 
 
 def test_conditional_model_without_phenotypes(fitted, train, validation):
