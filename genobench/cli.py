@@ -210,6 +210,9 @@ def prepare(suites, refresh, jobs):
     """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
     specs = _load_specs(suites)
     one = functools.partial(_prepare_one, refresh=refresh)
+    # Suites joining other suites (cow_all) come last: their members are then cached.
+    joined = [spec for spec in specs if spec.source.get("kind") == "suites"]
+    specs = [spec for spec in specs if spec.source.get("kind") != "suites"]
     if jobs > 1 and len(specs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -218,6 +221,7 @@ def prepare(suites, refresh, jobs):
             outcomes = list(pool.map(one, specs))
     else:
         outcomes = [one(spec) for spec in specs]
+    outcomes += [one(spec) for spec in joined]
     for name, info in outcomes:
         state = "cached" if info.get("cached") else f"built in {info.get('seconds', 0):.1f} s"
         sizes = info.get("sizes", {})

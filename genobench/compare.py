@@ -230,7 +230,7 @@ def _metric(suite: str, generator: str, name: str, old: dict, new: dict | None, 
         return Change(suite, generator, "metric", name, before, after, delta, verdict, reason)
 
     if before is None:
-        return change("info" if after is None else "new",
+        return change("same" if after is None else "new",
                       "" if after is None else "computed now, n/a in the baseline")
     if after is None:
         if status == "failed":  # the status line already says so

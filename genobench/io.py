@@ -148,7 +148,8 @@ def _finish(path: Path, dosages: np.ndarray, chromosomes, positions, snp_ids, al
     if n_missing:
         counts = np.stack([(dosages == g).sum(axis=0) for g in (0, 1, 2)])  # (3, m)
         mode = counts.argmax(axis=0).astype(np.int8)  # first maximum: ties go to lower dosage
-        dosages = np.where(missing, mode[None, :], dosages)
+        rows, columns = np.nonzero(missing)
+        dosages[rows, columns] = mode[columns]
     dropped["missing calls imputed (mode)"] = n_missing
     if positions.size == 0:
         raise DataError(f"{path}: no usable biallelic SNP left "
@@ -174,9 +175,9 @@ def _describe(counts: dict) -> str:
 def _snp_ids(given, chromosomes, positions, refs, alts) -> np.ndarray:
     """Ids from the file where present; ``chrom:pos:ref:alt`` where missing or duplicated."""
     made = np.array([f"{c}:{p}:{r}:{a}" for c, p, r, a in
-                     zip(chromosomes, positions, refs, alts)], dtype=object)
-    ids = np.array([g if g not in (None, "", ".") else m for g, m in zip(given, made)],
-                   dtype=object)
+                     zip(chromosomes, positions, refs, alts, strict=True)], dtype=object)
+    ids = np.array([g if g not in (None, "", ".") else m
+                    for g, m in zip(given, made, strict=True)], dtype=object)
     values, counts = np.unique(ids.astype(str), return_counts=True)
     if (counts > 1).any():
         duplicated = np.isin(ids.astype(str), values[counts > 1])
@@ -222,9 +223,12 @@ def _read_vcf(path, *, chromosomes, max_missing):
                 continue
             calls = record.genotype.array()  # (n, ploidy + 1): alleles, then the phase flag
             _check_diploid(path, record, calls, samples)
-            first, second = calls[:, 0], calls[:, 1]
-            column = (first == 1).astype(np.int8) + (second == 1)
-            column[(first < 0) | (second < 0)] = -1
+            if calls.shape[1] < 3:  # a record of lone "." calls: all missing
+                column = np.full(samples.size, -1, np.int8)
+            else:
+                first, second = calls[:, 0], calls[:, 1]
+                column = (first == 1).astype(np.int8) + (second == 1)
+                column[(first < 0) | (second < 0)] = -1
             columns.append(column)
             chroms.append(chromosome)
             positions.append(record.POS)
@@ -254,8 +258,10 @@ def _check_diploid(path: Path, record, calls: np.ndarray, samples: np.ndarray) -
                 f"{int((calls[bad[0], :-1] != -2).sum())} alleles; genobench reads diploid "
                 "genotypes only (leave such chromosomes out with the chromosomes option)")
     # A lone "." is a missing call, not a haploid one: htslib pads it like a haploid call.
-    haploid = (calls[:, 1] == -2) & (calls[:, 0] != -1) if ploidy >= 2 else \
-        np.ones(calls.shape[0], bool)
+    if ploidy == 1:
+        haploid = calls[:, 0] != -1
+    else:
+        haploid = (calls[:, 1] == -2) & (calls[:, 0] != -1)
     if haploid.any():
         i = int(np.flatnonzero(haploid)[0])
         raise DataError(
@@ -338,7 +344,7 @@ def read_alleles(path, snp_ids, *, chromosomes=None,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         data, alleles = reader(path, chromosomes=chromosomes, max_missing=max_missing)
-    found = dict(zip(data.snp_ids.tolist(), alleles.tolist()))
+    found = dict(zip(data.snp_ids.tolist(), alleles.tolist(), strict=True))
     return np.array([found.get(s, [DEFAULT_REF, DEFAULT_ALT]) for s in snp_ids],
                     dtype=str).reshape(-1, 2)
 
@@ -517,7 +523,7 @@ def write_vcf(data: GenotypeData, path, *, alleles=None, source: str = "genobenc
             text = codes[data.dosages[:, start:stop].T].reshape(stop - start, 4 * n)
             text[:, -1] = ord("\n")
             lines = []
-            for j, row in zip(range(start, stop), text):
+            for j, row in zip(range(start, stop), text, strict=True):
                 lines.append(f"{data.chromosomes[j]}\t{data.positions[j]}\t{data.snp_ids[j]}\t"
                              f"{alleles[j, 0]}\t{alleles[j, 1]}\t.\t.\t.\tGT\t".encode())
                 lines.append(row.tobytes())

@@ -131,7 +131,7 @@ class GANGenerator(_GumbelAdversarial):
 
     Hyperparameters (``standard`` defaults; ``quick`` and ``paper`` change some):
 
-    - ``epochs`` 400 (quick 100, paper 1000), ``batch_size`` 64 (quick 32, paper 256).
+    - ``epochs`` 200 (quick 60, paper 1000), ``batch_size`` 64 (quick 32, paper 256).
     - ``lr_generator`` 2e-4, ``lr_discriminator`` 2e-4 (paper: 5e-4 and 1e-4, the paper's cow
       chr14 settings), Adam betas (0.5, 0.999).
     - ``critic_norm`` "none" (paper "batch"): normalisation in the discriminator's blocks; on a
@@ -139,7 +139,7 @@ class GANGenerator(_GumbelAdversarial):
       frequencies drift (r 0.85 against 0.98 without it on the quick suite).
     - ``latent_dim`` 128; ``generator_hidden`` default [3m/6, 3m/3], ``critic_hidden``
       (the discriminator) default [3m/5, 3m/10] for m SNPs, each capped at ``max_width``
-      (512 quick, 1024 standard, none paper).
+      (384 quick, 512 standard, none paper).
     - ``tau_start`` 1.0, ``tau_end`` 0.1: Gumbel-Softmax temperature, annealed geometrically
       over the epochs; ``straight_through`` False (True: hard one-hot forward pass).
     - ``decode`` "sample" (hard Gumbel-Softmax: a categorical draw per SNP) or "argmax".
@@ -155,12 +155,12 @@ class GANGenerator(_GumbelAdversarial):
 
     GENERATOR_DIVISORS = (6, 3)
     CRITIC_DIVISORS = (5, 10)
-    DEFAULTS = dict(epochs=400, batch_size=64, lr_generator=2e-4, lr_discriminator=2e-4,
-                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=1024,
+    DEFAULTS = dict(epochs=200, batch_size=64, lr_generator=2e-4, lr_discriminator=2e-4,
+                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
                     critic_norm="none", eval_every=10)
     PROFILES = {
-        "quick": dict(epochs=100, batch_size=32, max_width=512),
+        "quick": dict(epochs=60, batch_size=32, max_width=384),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=256, lr_generator=5e-4, lr_discriminator=1e-4,
                       critic_norm="batch", max_width=None),
@@ -212,13 +212,14 @@ class WGANGPGenerator(_GumbelAdversarial):
 
     Hyperparameters (``standard`` defaults; ``quick`` and ``paper`` change some):
 
-    - ``epochs`` 600 (quick 150, paper 1000): passes of the critic over the training split;
+    - ``epochs`` 300 (quick 100, paper 1000): passes of the critic over the training split;
       ``batch_size`` 64 (quick 32, paper 128).
-    - ``n_critic`` 5 critic steps per generator step, ``gp_lambda`` 10, ``lr`` 1e-4 for both
-      nets (quick 3e-4), Adam betas (0.5, 0.9) (Gulrajani et al. 2017; the paper's settings).
+    - ``n_critic`` 5 critic steps per generator step, ``gp_lambda`` 10, ``lr`` 2e-4 for both
+      nets (quick 3e-4, paper 1e-4), Adam betas (0.5, 0.9) (Gulrajani et al. 2017; the
+      paper's settings).
     - ``latent_dim`` 128; ``generator_hidden`` default [3m/24, 3m/12, 3m/6], ``critic_hidden``
       default [3m/8, 3m/16, 3m/32] (the paper's human configuration), capped at
-      ``max_width`` (512 quick, 1024 standard, none paper). The critic uses LayerNorm
+      ``max_width`` (384 quick, 512 standard, none paper). The critic uses LayerNorm
       (BatchNorm would break the per-sample gradient penalty).
     - ``tau_start`` 1.0, ``tau_end`` 0.1, ``straight_through`` False, ``decode`` "sample".
     - ``conditional`` True: condition on the training split's phenotypes when it has any
@@ -236,14 +237,14 @@ class WGANGPGenerator(_GumbelAdversarial):
 
     GENERATOR_DIVISORS = (24, 12, 6)
     CRITIC_DIVISORS = (8, 16, 32)
-    DEFAULTS = dict(epochs=600, batch_size=64, lr=1e-4, n_critic=5, gp_lambda=10.0,
-                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=1024,
+    DEFAULTS = dict(epochs=300, batch_size=64, lr=2e-4, n_critic=5, gp_lambda=10.0,
+                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
                     critic_norm="layer", conditional=True, eval_every=10)
     PROFILES = {
-        "quick": dict(epochs=150, batch_size=32, lr=3e-4, max_width=512),
+        "quick": dict(epochs=100, batch_size=32, lr=3e-4, max_width=384),
         "standard": {},
-        "paper": dict(epochs=1000, batch_size=128, max_width=None, eval_every=20),
+        "paper": dict(epochs=1000, batch_size=128, lr=1e-4, max_width=None, eval_every=20),
     }
 
     def _gradient_penalty(self, real, fake, cond) -> torch.Tensor:

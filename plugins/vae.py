@@ -47,10 +47,11 @@ class VAEGenerator(TorchGenerator):
 
     Hyperparameters (``standard`` profile defaults; ``quick`` and ``paper`` change some):
 
-    - ``epochs`` 300 (quick 100, paper 1000), ``batch_size`` 64 (paper 256),
+    - ``epochs`` 200 (quick 100, paper 1000), ``batch_size`` 64 (paper 256),
       ``lr`` 1e-3 (paper 5e-4): Adam.
     - ``hidden``: encoder widths, default ``[w, w/2, w/4]`` with w the power of two nearest
-      0.6 x SNPs within 128..1024 (1,771 SNPs -> 1024/512/256, the paper's cow chr14 net).
+      0.6 x SNPs within 128..``max_width`` (512; paper 1024: 1,771 SNPs -> 1024/512/256, the
+      paper's cow chr14 net).
     - ``latent_dim``: default w / 8, at least 16 (128 for w = 1024, as in the paper).
     - ``beta`` 1.0: weight of the KL term.
     - ``decode`` "argmax" (the paper) or "sample" (a categorical draw per SNP).
@@ -64,18 +65,18 @@ class VAEGenerator(TorchGenerator):
                 "Kingma & Welling 2014, ICLR")
     supports_phenotypes = False
 
-    DEFAULTS = dict(epochs=300, batch_size=64, lr=1e-3, hidden=None, latent_dim=None, beta=1.0,
-                    decode="argmax", eval_every=10)
+    DEFAULTS = dict(epochs=200, batch_size=64, lr=1e-3, hidden=None, latent_dim=None,
+                    max_width=512, beta=1.0, decode="argmax", eval_every=10)
     PROFILES = {
         "quick": dict(epochs=100, eval_every=10),
         "standard": {},
-        "paper": dict(epochs=1000, batch_size=256, lr=5e-4, eval_every=20),
+        "paper": dict(epochs=1000, batch_size=256, lr=5e-4, max_width=1024, eval_every=20),
     }
 
     def _widths(self, n_snps: int) -> tuple[list[int], int]:
         hidden = self.config_["hidden"]
         if hidden is None:
-            w = power_of_two_width(0.6 * n_snps, 128, 1024)
+            w = power_of_two_width(0.6 * n_snps, 128, int(self.config_["max_width"]))
             hidden = [w, w // 2, w // 4]
         latent = self.config_["latent_dim"] or max(16, hidden[0] // 8)
         return [int(h) for h in hidden], int(latent)

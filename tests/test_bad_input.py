@@ -5,6 +5,8 @@ problem. Plugin faults during a job become a failed row with the reason (tests/t
 checks those end to end); they are listed here too so the table is complete.
 """
 
+# ruff: noqa: E501 -- tables of cases read best one case per line
+
 from __future__ import annotations
 
 import json
@@ -14,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import TINY_SUITE, fake_installed_plugin
 
 FAULTY_DIR = Path(__file__).parent

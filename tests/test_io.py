@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import require_tool
 
-from genobench import DataError, GenotypeData, SpecError
-from genobench import io
+from genobench import DataError, GenotypeData, SpecError, io
 from genobench.suites import cache_key, load_spec, materialize
-
-from conftest import TINY_SUITE, require_tool
 
 HEADER = textwrap.dedent("""\
     ##fileformat=VCFv4.2
@@ -182,6 +180,14 @@ def test_missing_calls_take_the_snps_mode_and_sparse_snps_are_dropped(tmp_path):
     assert result.dosages[:, 3].tolist() == [1, 0, 0, 2, 2]
     kept = read_quietly(io.read_vcf, path, max_missing=0.5)
     assert kept.snp_ids.tolist() == ["a", "b", "c", "d", "e"]
+
+
+def test_a_record_of_lone_dots_is_missing_not_haploid(tmp_path):
+    path = vcf_file(tmp_path,
+                    "1 100 a A C . . . GT 0/0 0/1 1/1 0/0 0/1",
+                    "1 200 b A C . . . GT . . . . .")
+    with pytest.warns(io.InputWarning, match="1 SNPs with too many missing calls"):
+        assert io.read_vcf(path).snp_ids.tolist() == ["a"]
 
 
 def test_mode_imputation_ties_go_to_the_lower_dosage(tmp_path):
@@ -364,7 +370,7 @@ def test_file_suites_materialize_with_phenotypes(tmp_path, write_suite, data, ki
     assert suite.train.trait_names == ["fat"]
     pooled = {}
     for split in (suite.train, suite.validation, suite.test):
-        pooled.update(zip(split.sample_ids, split.phenotypes["fat"]))
+        pooled.update(zip(split.sample_ids, split.phenotypes["fat"], strict=True))
     assert len(pooled) == 60 and pooled["cow000"] == 59.0 and pooled["cow059"] == 0.0
     assert materialize(load_spec(path)).info["cached"] is True
 
@@ -458,7 +464,7 @@ def test_generate_keeps_the_real_alleles(tmp_path, write_suite, data):
 def test_generate_mistakes_are_one_line(tmp_path, tiny_suite_file, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     base = {"--generator": "independent_sites", "--n": "5"}
-    base.update(dict(zip(args[::2], args[1::2])))
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
     flat = [x for pair in base.items() for x in pair]
     code, stderr = genobench("generate", "--suite", tiny_suite_file, *flat)
     assert code == 1

@@ -15,8 +15,7 @@ from genobench.benchmark import run_benchmark
 from genobench.data import GenotypeData
 from genobench.executors import InlineExecutor
 from genobench.io import read_plink, write_plink
-from genobench.metrics.association import (GwasBetaR, grm, gwas, gwas_plink, haseman_elston,
-                                           METRICS)
+from genobench.metrics.association import METRICS, GwasBetaR, grm, gwas, gwas_plink, haseman_elston
 from genobench.metrics.base import EvaluationContext
 from genobench.results import load_results
 from genobench.suites import load_spec, materialize

@@ -1,14 +1,15 @@
 """Suite specs: validation errors that name file, key and expectation; panels; splits; cache."""
 
+# ruff: noqa: E501 -- tables of cases read best one case per line
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY_SUITE
 
 from genobench import SpecError
 from genobench.suites import cache_key, load_spec, materialize, parse_spec
-
-from conftest import TINY_SUITE
 
 
 def test_bundled_suites_validate():

@@ -218,12 +218,12 @@ def test_joined_suite_puts_chromosomes_side_by_side(write_suite):
     assert list(dict.fromkeys(suite.train.chromosomes)) == ["21", "22"]
     member = materialize(load_spec(joined.parent / "chr22.toml"))
     rows = {sid: row for split in (member.train, member.validation, member.test)
-            for sid, row in zip(split.sample_ids, split.dosages)}
+            for sid, row in zip(split.sample_ids, split.dosages, strict=True)}
     pooled = np.concatenate([suite.train.sample_ids, suite.validation.sample_ids,
                              suite.test.sample_ids])
     assert sorted(pooled) == sorted(rows)
     # each individual carries its chr22 genotypes from the chr22 suite
-    for sid, row in zip(suite.test.sample_ids, suite.test.dosages):
+    for sid, row in zip(suite.test.sample_ids, suite.test.dosages, strict=True):
         assert np.array_equal(row[50:], rows[sid])
     assert set(suite.train.populations) == {"CEU", "YRI"}
     assert materialize(load_spec(joined)).info["cached"] is True

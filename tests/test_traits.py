@@ -10,8 +10,14 @@ import pytest
 from genobench.data import GenotypeData
 from genobench.errors import DataError, SpecError
 from genobench.suites import load_spec, materialize, parse_spec
-from genobench.traits import (TraitSpec, causal_index, phenotypes_from_truth, simulate_traits,
-                              truth_from_info, validate_traits)
+from genobench.traits import (
+    TraitSpec,
+    causal_index,
+    phenotypes_from_truth,
+    simulate_traits,
+    truth_from_info,
+    validate_traits,
+)
 
 HEIGHT = dict(name="height", n_causal=200, h2=0.5, effects="normal", alpha=-0.25, mean=163.0,
               sd=6.5, covariates={"sex": 13.0})
@@ -107,8 +113,9 @@ def test_phenotypes_from_truth_needs_every_causal_variant(population):
     again = phenotypes_from_truth(data, truth, seed=1)
     assert list(again.columns) == ["sex", "height"]
     # same genetic values, fresh noise and fresh sex: the heritable part correlates
-    index, _ = causal_index(data, extra["traits"]["height"])
-    g = data.dosages[:, index].astype(float) @ np.asarray(extra["traits"]["height"]["causal"]["effect"])
+    height = extra["traits"]["height"]
+    index, _ = causal_index(data, height)
+    g = data.dosages[:, index].astype(float) @ np.asarray(height["causal"]["effect"])
     adjusted = again["height"] - 13.0 * again["sex"]
     assert np.corrcoef(g, adjusted)[0, 1] == pytest.approx(np.sqrt(0.5), abs=0.05)
     missing_one = np.setdiff1d(np.arange(data.n_snps), index[:1])

@@ -5,7 +5,14 @@ phenotypes, or, on simulated suites, when the runner could compute them from the
 model (every causal variant on the panel). Otherwise these metrics report "not applicable"
 rather than a number. The traits analysed are those with causal variants in the suite's truth
 (adjusted for their declared covariates, such as sex), or every phenotype column when the
-truth is unknown.
+truth is unknown. With several traits a metric is the mean over them (each in the note).
+
+Metrics (family "association"): ``gwas_beta_r`` (Pearson r of per-SNP GWAS betas, real vs
+synthetic; its curves hold the mirrored Manhattan plot), ``gwas_hit_overlap`` (F1 of the
+Bonferroni-significant SNPs matched within a window), ``causal_recovery`` (F1 of the synthetic
+hits against the true causal variants, simulated suites only), ``tstr_r`` and ``tstr_mse``
+(GBLUP trained on synthetic, tested on real; an MLP and train-on-real in the note) and
+``h2_difference`` (Haseman-Elston SNP heritability, real vs synthetic).
 
 GWAS (Xie et al. 2026 evaluate per-SNP marginal OLS). For each SNP ``x`` the model
 ``y = a + C g + b x + e`` is fitted for all SNPs at once: with ``Q`` an orthonormal basis of
@@ -89,9 +96,21 @@ class GwasResult:
 
     @property
     def logp(self) -> np.ndarray:
-        """-log10 p, float64 (m,); computed from t so tiny p-values keep their size."""
-        with np.errstate(divide="ignore"):
-            return -np.log10(self.p)
+        """-log10 p, float64 (m,); finite where p underflows to 0 (|t| above about 38).
+
+        There the tail is taken as ``f(t) (df + t^2) / ((df + 1) |t|)`` (f the t density),
+        the first term of its asymptotic expansion: relative error O(1/t^2), below 0.1 %.
+        """
+        from scipy.stats import t as student
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = -np.log10(self.p)
+            tiny = np.isfinite(self.t) & (self.p < 1e-300)
+            t = np.abs(self.t[tiny])
+            log_tail = student.logpdf(t, self.df) + np.log((self.df + t * t)
+                                                           / ((self.df + 1) * t))
+            logp[tiny] = -(math.log(2.0) + log_tail) / math.log(10.0)
+        return logp
 
     def significant(self, alpha: float = ALPHA) -> np.ndarray:
         """Bonferroni: boolean (m,), ``p < alpha / M`` with M the SNPs that have a p-value."""
@@ -180,16 +199,28 @@ class _QuantizedColumns:
             digits = np.vstack([digits, np.zeros((rows - digits.shape[0], digits.shape[1]),
                                                  np.int8)])
         self.digits = torch.as_tensor(digits, device=device)
+        self._digits_t = None
         self._powers = torch.tensor([_BASE ** level for level in range(_DIGITS)],
                                     dtype=torch.int64, device=device)
 
-    def integer_product(self, a: torch.Tensor) -> np.ndarray:
-        """Exact ``a @ u`` for int8 ``a`` (b, K): int64 (b, q), in quantized units."""
+    def integer_product(self, a: torch.Tensor, *, transposed: bool = False) -> np.ndarray:
+        """Exact ``a @ u`` for int8 ``a`` (b, K), or ``a.T @ u`` for ``a`` (K, b) when
+        ``transposed`` (individuals-major blocks, multiplied without a transposing copy).
+
+        :returns: int64 (b, q), in quantized units (divide by :attr:`scale`).
+        """
         try:
-            raw = kernels._int8_product(a, self.digits)
+            if transposed:
+                if self._digits_t is None:
+                    self._digits_t = self.digits.T.contiguous()
+                raw = kernels._int8_product(self._digits_t, a).T
+            else:
+                raw = kernels._int8_product(a, self.digits)
         except RuntimeError:  # no int8 matmul here: float64 holds these integers exactly
-            raw = (a.to(torch.float64) @ self.digits.to(torch.float64)).round()
-        raw = raw[:, :self.q * _DIGITS].to(torch.int64).view(a.shape[0], self.q, _DIGITS)
+            a = a.to(torch.float64)
+            raw = ((a.T if transposed else a) @ self.digits.to(torch.float64)).round()
+        b = raw.shape[0]
+        raw = raw[:, :self.q * _DIGITS].to(torch.int64).reshape(b, self.q, _DIGITS)
         return (raw * self._powers).sum(dim=2).cpu().numpy()
 
 
@@ -218,7 +249,7 @@ def _scan(design: _Design, m: int, block_size: int, device: str, block) -> GwasR
 
     def one(bounds):
         start, stop = bounds
-        for target, values in zip(out, design.statistics(*block(start, stop))):
+        for target, values in zip(out, design.statistics(*block(start, stop)), strict=True):
             target[start:stop] = values
 
     bounds = [(start, min(start + block_size, m)) for start in range(0, m, block_size)]
@@ -230,12 +261,6 @@ def _scan(design: _Design, m: int, block_size: int, device: str, block) -> GwasR
             for item in bounds:
                 one(item)
     return GwasResult(*out, n=design.n, df=design.df)
-
-
-def _dosage_sums(a: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of SNP-major int8 dosages (b, n): exact sum of x and of x^2 (x^2 = x + 2[x=2])."""
-    s1 = a.sum(dim=1, dtype=torch.int64)
-    return s1.cpu().numpy(), (s1 + 2 * (a == 2).sum(dim=1)).cpu().numpy()
 
 
 def gwas(dosages, phenotype, covariates=None, *, block_size: int = 2048,
@@ -255,11 +280,17 @@ def gwas(dosages, phenotype, covariates=None, *, block_size: int = 2048,
         raise DataError(f"dosages have shape {x.shape}, phenotype {design.keep.size} values")
     if not design.keep.all():
         x = x[design.keep]
-    columns = _QuantizedColumns(design.v, device)
+    # a column of ones gives sum x from the same exact product (its scale is a power of 2)
+    columns = _QuantizedColumns(np.column_stack([design.v, np.ones(design.n)]), device)
 
     def block(start, stop):
-        a = kernels._as_int8(np.ascontiguousarray(x[:, start:stop].T), device)  # (b, n)
-        return (*_dosage_sums(a), columns.integer_product(a) / columns.scale)
+        rows = np.ascontiguousarray(x[:, start:stop])  # (n, b): row pieces, no transpose
+        a = kernels._as_int8(rows, device)
+        products = columns.integer_product(a, transposed=True) / columns.scale
+        s1 = np.rint(products[:, -1]).astype(np.int64)
+        twos = (np.count_nonzero(rows == 2, axis=0) if a.device.type == "cpu"
+                else (a == 2).sum(dim=0).cpu().numpy())
+        return s1, s1 + 2 * twos, products[:, :-1]
 
     return _scan(design, x.shape[1], block_size, device, block)
 
@@ -332,10 +363,11 @@ def gwas_plink(path, phenotype, covariates=None, *, block_size: int = 1024,
             return 2 * two + het, 4 * two + het, products / bit_columns.scale
         x = _BED_LUT[rows[:, :n4]].reshape(stop - start, 4 * n4)[:, :n]  # (b, n), -1 missing
         x, usable = _impute_mode(x, max_missing)
-        a = kernels._as_int8(np.ascontiguousarray(x[:, design.keep]), device)
-        products = columns.integer_product(a) / columns.scale
+        x = np.ascontiguousarray(x[:, design.keep])
+        products = columns.integer_product(kernels._as_int8(x, device)) / columns.scale
         products[~usable] = np.nan
-        return (*_dosage_sums(a), products)
+        ones, twos = (np.count_nonzero(x == g, axis=1) for g in (1, 2))
+        return ones + 2 * twos, ones + 4 * twos, products  # sums of x and x^2
 
     return _scan(design, m, block_size, device, block)
 
@@ -569,6 +601,8 @@ def usable_traits(context: EvaluationContext):
     """(traits that both sets carry, notes on those left out, or a reason nothing applies)."""
     traits = association_traits(context)
     if not traits:
+        if context.real.trait_names:
+            return [], [], "no trait of the suite has causal variants (nothing to associate)"
         return [], [], "the suite has no phenotypes"
     usable, skipped = [], []
     for trait, covariates in traits:

@@ -227,7 +227,8 @@ class DetectionAUCMetric(Metric):
         if folds < 2:
             return MetricResult(None, "needs at least 2 real and 2 synthetic individuals")
         seed = int(context.option("subsample_seed", 0))
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        model = make_pipeline(StandardScaler(),
+                              LogisticRegression(solver="newton-cholesky", max_iter=1000))
         # the mean of the per-fold AUCs: AUC of predictions pooled over folds is biased below
         # 0.5 for indistinguishable sets (Airola et al. 2011, Comput Stat Data Anal 55:1828)
         aucs = []

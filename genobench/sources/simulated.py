@@ -161,7 +161,7 @@ def _pieces(options: StdpopsimOptions, chromosome: str) -> list[StdpopsimOptions
     count = -(-(end - start) // options.chunk)  # ceil
     borders = np.linspace(start, end, count + 1).round().astype(int)
     return [one.model_copy(update={"left": int(a), "right": int(b)})
-            for a, b in zip(borders[:-1], borders[1:])]
+            for a, b in zip(borders[:-1], borders[1:], strict=True)]
 
 
 def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | None = None,
