@@ -46,7 +46,8 @@ def leaderboard_data(records: list[dict]) -> dict:
         (per suite: ``name``, ``info``, ``metrics`` (column names), ``rows`` with ``cells``
         {metric: {mean, std, n, notes, best, rank, at_floor}} and ``timing`` (seconds per phase,
         ``cost_s`` = fit + generate, ``peak_rss_mb``), ``noise_floor`` {metric: {generator,
-        mean, std, distance}} and ``pareto`` (quality against cost, see :func:`_pareto`)),
+        mean, std, distance}}, ``pareto`` (quality against cost, see :func:`_pareto`) and
+        ``not_applicable`` ([{metric, note}]: metrics without a value for any job, no column)),
         ``metrics`` (the glossary, in column order), ``generators`` (their documentation) and
         ``provenance`` (software, seeds, machines, timestamps, commands).
     """
@@ -154,7 +155,20 @@ def _distance(info: dict, value: float | None) -> float | None:
 
 
 def _suite_table(name: str, records: list[dict], metrics: dict[str, dict]) -> dict:
-    columns = [m for m in metrics if any(m in (r.get("metrics") or {}) for r in records)]
+    present = [m for m in metrics if any(m in (r.get("metrics") or {}) for r in records)]
+
+    def value(record, metric):
+        return _number(((record.get("metrics") or {}).get(metric) or {}).get("value"))
+
+    # A metric with no value for any job (an association metric on a suite without traits) is
+    # no column: it is listed once, with its first note, under ``not_applicable``.
+    columns = [m for m in present if any(value(r, m) is not None for r in records)]
+    not_applicable = []
+    for metric in present:
+        if metric not in columns:
+            notes = [_one_line(((r.get("metrics") or {}).get(metric) or {}).get("note"))
+                     for r in records if r.get("status") == "ok"]
+            not_applicable.append(dict(metric=metric, note=next((n for n in notes if n), "")))
     rows = [_row(generator, group, columns) for generator, group in _groups(records, "generator")]
     _rank_rows(rows, [metrics[m] for m in columns])
     floor = _noise_floor(rows, [metrics[m] for m in columns])
@@ -162,7 +176,7 @@ def _suite_table(name: str, records: list[dict], metrics: dict[str, dict]) -> di
     rows.sort(key=lambda row: (row["is_reference"], row["mean_rank"] is None,
                                row["mean_rank"] or 0.0))
     return dict(name=name, info=records[0].get("suite_info") or {}, metrics=columns, rows=rows,
-                noise_floor=floor, pareto=_pareto(rows))
+                noise_floor=floor, pareto=_pareto(rows), not_applicable=not_applicable)
 
 
 def _row(generator: str, records: list[dict], columns: list[str]) -> dict:

@@ -503,3 +503,26 @@ def test_pca_and_manhattan_skipped_when_absent_or_malformed(tmp_path):
             record["curves"]["gwas_beta_r"]["chromosome"] = ["1"]  # wrong length
     titles = plot_titles(render_leaderboard(records, tmp_path)["html"].read_text("utf-8"))
     assert titles == ["Adversarial accuracy (AATS)", "Quality against cost"]
+
+
+def test_metric_without_any_value_is_no_column(tmp_path):
+    records = make_records(seeds=(1,), curves=False)
+    for record in records:
+        record["metric_info"] = dict(record["metric_info"], gwas_beta_r=dict(
+            name="gwas_beta_r", label="GWAS beta r", family="association", direction="higher",
+            ideal=1.0))
+        if record["status"] == "ok":
+            record["metrics"]["gwas_beta_r"] = dict(
+                value=None, note="not applicable: the suite has no <phenotypes>")
+    suite = leaderboard_data(records)["suites"][0]
+    assert "gwas_beta_r" not in suite["metrics"]
+    assert suite["not_applicable"] == [dict(
+        metric="gwas_beta_r", note="not applicable: the suite has no <phenotypes>")]
+    paths = render_leaderboard(records, tmp_path)
+    html, markdown = (paths[fmt].read_text("utf-8") for fmt in ("html", "md"))
+    assert 'data-metric="gwas_beta_r"' not in html
+    assert ("Not applicable here (no value for any generator): "
+            '<span title="not applicable: the suite has no &lt;phenotypes&gt;">GWAS beta r</span>'
+            in html)
+    assert ("Not applicable here (no value for any generator): GWAS beta r (not applicable: "
+            "the suite has no &lt;phenotypes&gt;).") in markdown
