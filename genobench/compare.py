@@ -39,7 +39,7 @@ PHASES = ("fit_s", "generate_s", "evaluate_s")
 class Change:
     """One compared quantity.
 
-    :ivar kind: ``"metric"``, ``"time"``, ``"memory"`` or ``"status"``.
+    :ivar kind: ``"metric"``, ``"time"``, ``"memory"``, ``"status"`` or ``"suite"``.
     :ivar item: the metric name, the timing key (``fit_s``, ...) or ``"status"``.
     :ivar baseline, current: the values compared (mean over seeds), or a status word.
     :ivar delta: ``current - baseline`` for metrics, ``current / baseline`` for times and
@@ -159,9 +159,17 @@ def compare_leaderboards(baseline: dict, current: dict, *,
         raise GenobenchError("tolerances must not be negative")
     now = {(suite["name"], row["generator"]): row
            for suite in current.get("suites", []) for row in suite["rows"]}
+    suites_now = {suite["name"]: suite for suite in current.get("suites", [])}
     changes: list[Change] = []
     seen = set()
     for suite in baseline.get("suites", []):
+        # Different suite data (another panel, split or simulator version) explain changes.
+        keys = [(s.get("info") or {}).get("cache_key") for s in (suite,
+                                                                 suites_now.get(suite["name"]))
+                if s is not None]
+        if len(keys) == 2 and keys[0] != keys[1]:
+            changes.append(Change(suite["name"], "*", "suite", "data", keys[0], keys[1], None,
+                                  "info", "the suite's data differ (cache key changed)"))
         for old in suite["rows"]:
             key = (suite["name"], old["generator"])
             seen.add(key)
@@ -238,7 +246,8 @@ def _metric(suite: str, generator: str, name: str, old: dict, new: dict | None, 
         return change("regression", f"{name} no longer computed (was {before:.4g})")
     worse = _worsening(info, before, after)
     if worse is None:
-        return change("info" if after != before else "same", "metric has no direction")
+        return (change("info", "metric has no direction") if after != before
+                else change("same"))
     # Float noise is no change; a worsening inside the baseline's seed spread is no evidence.
     worse = float(f"{worse:.12g}")
     allowed = tolerance + (old.get("std") or 0.0)

@@ -8,7 +8,6 @@ everything downstream may rely on its invariants.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -184,8 +183,9 @@ class GenotypeData:
                       sample_ids=self.sample_ids)
         if self.populations is not None:
             arrays["populations"] = self.populations
-        if self.phenotypes is not None:
-            arrays["phenotypes"] = np.array(self.phenotypes.to_json(orient="split"))
+        if self.phenotypes is not None:  # float64 arrays: exact round trip
+            arrays["phenotype_values"] = self.phenotypes.to_numpy(dtype=np.float64)
+            arrays["phenotype_names"] = np.asarray(self.phenotypes.columns, dtype=str)
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
 
@@ -198,8 +198,9 @@ class GenotypeData:
                 members = {key: archive[key] for key in archive.files}
         except (OSError, ValueError) as error:
             raise DataError(f"{path}: cannot read genotype data ({error})") from None
-        phenotypes = members.pop("phenotypes", None)
-        if phenotypes is not None:
-            split = json.loads(str(phenotypes))
-            phenotypes = pd.DataFrame(split["data"], columns=split["columns"], dtype=float)
+        values = members.pop("phenotype_values", None)
+        names = members.pop("phenotype_names", None)
+        phenotypes = None
+        if values is not None and names is not None:
+            phenotypes = pd.DataFrame(values, columns=names.tolist())
         return cls(phenotypes=phenotypes, **members)

@@ -28,7 +28,7 @@ from .generators import PROFILES
 from .traits import TraitTable
 
 #: Bump when the on-disk layout or the panel/split algorithms change: invalidates caches.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class _Strict(pydantic.BaseModel):

@@ -16,8 +16,9 @@ import copy
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -153,7 +154,7 @@ class ResidualMLP(nn.Module):
         dims = [in_dim, *widths]
         self.blocks = nn.ModuleList(
             ResidualBlock(a, b, cond_dim=cond_dim, norm=norm, slope=slope, dropout=dropout)
-            for a, b in zip(dims[:-1], dims[1:]))
+            for a, b in zip(dims[:-1], dims[1:], strict=True))
         self.out_dim = dims[-1]
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
@@ -226,7 +227,7 @@ def _coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor,
 
 
 def default_knn_k(n: int) -> int:
-    """k for the manifold estimate: about n / 20, between 3 and 60 (the paper's k on a chromosome)."""
+    """k of the manifold estimate: about n / 20, from 3 to 60 (the paper's k on a chromosome)."""
     return int(min(60, max(3, n // 20)))
 
 

@@ -170,7 +170,7 @@ class MsprimeCoalescent(genobench.Generator):
         # neutral site-frequency spectrum (expected count of sites at frequency i/2n ~ 1/i).
         low = max(1, int(np.ceil(self.min_maf_ * haplotypes)))
         common = sum(1 / i for i in range(low, haplotypes - low + 1)) or 1.0
-        for (ancestry_seed, mutation_seed), chromosome in zip(seeds, chromosomes):
+        for (ancestry_seed, mutation_seed), chromosome in zip(seeds, chromosomes, strict=True):
             panel = np.flatnonzero(self.chromosomes_ == chromosome)
             positions = self.positions_[panel]
             start = int(positions.min())

@@ -250,7 +250,8 @@ class DiffusionGenerator(TorchGenerator):
                 optimizer.step()
                 scheduler.step()
                 with torch.no_grad():
-                    for p_ema, p in zip(self.ema_net_.parameters(), self.net_.parameters()):
+                    for p_ema, p in zip(self.ema_net_.parameters(), self.net_.parameters(),
+                                          strict=True):
                         p_ema.lerp_(p, 1 - decay)
                 total += loss.detach() * z0.shape[0]
                 count += z0.shape[0]

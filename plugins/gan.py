@@ -21,9 +21,17 @@ from torch.nn import functional as F
 
 import genobench
 
-from ._torch_common import (ResidualMLP, TorchGenerator, TrainingLog, batches,
-                            dosages_from_logits, genotype_log_frequencies, one_hot, scaled_width,
-                            train_loop)
+from ._torch_common import (
+    ResidualMLP,
+    TorchGenerator,
+    TrainingLog,
+    batches,
+    dosages_from_logits,
+    genotype_log_frequencies,
+    one_hot,
+    scaled_width,
+    train_loop,
+)
 
 
 class GumbelGeneratorNet(nn.Module):

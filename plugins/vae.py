@@ -15,9 +15,17 @@ from torch.nn import functional as F
 
 import genobench
 
-from ._torch_common import (ResidualMLP, TorchGenerator, TrainingLog, batches,
-                            dosages_from_logits, genotype_log_frequencies, one_hot,
-                            power_of_two_width, train_loop)
+from ._torch_common import (
+    ResidualMLP,
+    TorchGenerator,
+    TrainingLog,
+    batches,
+    dosages_from_logits,
+    genotype_log_frequencies,
+    one_hot,
+    power_of_two_width,
+    train_loop,
+)
 
 
 class VAENet(nn.Module):

@@ -244,3 +244,14 @@ def test_regression_gate_on_the_committed_baseline(committed_baseline, tmp_path)
                in line for line in lines)
     assert any(f" {contenders[2]} " in line and "fit_s x" in line for line in lines)
     assert result.output.splitlines()[-1].startswith("FAIL: ")
+
+
+def test_changed_suite_data_is_reported_not_failed():
+    base = records_with()
+    current = copy.deepcopy(base)
+    for record in current:
+        record["suite_info"]["cache_key"] = "def456"
+    comparison = compare_leaderboards(leaderboard_data(base), leaderboard_data(current))
+    assert not comparison.regressions
+    (change,) = [c for c in comparison.changes if c.kind == "suite"]
+    assert (change.baseline, change.current, change.verdict) == ("abc123", "def456", "info")

@@ -213,7 +213,7 @@ def test_exclude_self_keeps_duplicates_and_handles_one_row():
 
 def test_heterozygosity_is_the_share_of_hets(genotypes):
     dosages, _ = genotypes
-    np.testing.assert_allclose(kernels.heterozygosity(dosages, block_size=7),
+    np.testing.assert_allclose(kernels.heterozygosity(dosages),
                                (dosages == 1).mean(axis=1), rtol=1e-12)
 
 

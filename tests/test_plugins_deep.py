@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-from genobench import FitContext, GeneratorError, GenotypeData, plugins
 from genobench_plugins._torch_common import knn_precision_recall, seeded
 from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
 from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
+
+from genobench import FitContext, GeneratorError, GenotypeData, plugins
 
 N_TRAIN, N_VALIDATION, N_SNPS = 240, 60, 200
 CAUSAL = 100  # the SNP that drives the phenotype

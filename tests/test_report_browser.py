@@ -9,6 +9,7 @@ browser is launched with networking features off.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from conftest import require_tool
@@ -20,6 +21,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 EVIL = "<script>alert(1)</script>"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sync_playwright():
@@ -119,3 +121,21 @@ def test_plots_render(page):
     assert all(complete and width > 0 for _, complete, width in images), images
     boxes = [page.locator(".plots img").nth(i).bounding_box() for i in range(len(images))]
     assert all(box and box["width"] > 100 and box["height"] > 100 for box in boxes)
+
+
+def test_committed_baseline_page(browser):
+    """The leaderboard of a real run (the regression baseline) loads cleanly too."""
+    page_file = ROOT / "reports" / "baseline" / "quick" / "leaderboard.html"
+    if not page_file.exists():
+        pytest.skip("no committed baseline leaderboard")
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(page_file.as_uri(), wait_until="load")
+    widths = page.eval_on_selector_all(".plots img", "images => images.map(i => i.naturalWidth)")
+    rows = page.locator("table.leaderboard tbody tr").count()
+    context.close()
+    assert problems == [] and widths and all(width > 0 for width in widths)
+    assert rows > 0

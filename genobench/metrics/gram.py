@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from .kernels import _as_int8, _product_t
+from .kernels import _as_int8, _count, _product_t
 
 #: SNPs per standardised chunk: bounds the float32 copy at n x snp_chunk.
 SNP_CHUNK = 4096
@@ -29,20 +29,15 @@ DENSE_EIGEN_LIMIT = 1000
 _SCALERS = ("none", "patterson", "standard")
 
 
-def snp_moments(x: torch.Tensor, block_size: int = 4096):
+def snp_moments(x: torch.Tensor):
     """Column sums and variances of int8 dosages (n, m), exact: (S int64 (m,), var float64).
 
     ``var`` is the population variance (n - 0 degrees of freedom), from the integer sums
     S = sum x and Q = sum x^2 as (n Q - S^2) / n^2; exactly 0 for a monomorphic SNP.
     """
-    n, m = x.shape
-    s = torch.zeros(m, dtype=torch.int64, device=x.device)
-    twos = torch.zeros(m, dtype=torch.int64, device=x.device)
-    for start in range(0, n, block_size):
-        block = x[start:start + block_size]
-        s += block.sum(0, dtype=torch.int64)
-        twos += (block == 2).sum(0)
-    q = s + 2 * twos  # x^2 = x + 2 [x == 2] on {0, 1, 2}
+    n = x.shape[0]
+    s = _count(x, 0)
+    q = s + 2 * _count(x, 0, 2)  # x^2 = x + 2 [x == 2] on {0, 1, 2}
     return s, (n * q - s * s).to(torch.float64) / max(n, 1) ** 2
 
 
@@ -73,12 +68,27 @@ def _standardised(x: torch.Tensor, columns: slice, centre, scale) -> torch.Tenso
     return (block - centre[columns].to(torch.float32)) * scale[columns].to(torch.float32)
 
 
-def _accumulate_upper(gram: torch.Tensor, z: torch.Tensor, block_size: int) -> None:
-    """gram += z z^T on and above the diagonal blocks (each band against its right side)."""
-    n = z.shape[0]
-    for a0 in range(0, n, block_size):
-        a1 = min(a0 + block_size, n)
-        gram[a0:a1, a0:].addmm_(z[a0:a1], z[a0:].T)
+def _bands(n: int, block_size: int, device) -> list[torch.Tensor]:
+    """Zeroed float32 row bands of an upper-triangular n x n matrix: band i holds rows
+    a0:a1 and columns a0:n, contiguous, so products are added in place without copies."""
+    return [torch.zeros((min(a0 + block_size, n) - a0, n - a0), dtype=torch.float32,
+                        device=device) for a0 in range(0, n, block_size)]
+
+
+def _accumulate(bands: list[torch.Tensor], z: torch.Tensor, block_size: int) -> None:
+    """Add z z^T to the bands: each band's rows against every row from its first on."""
+    for band, a0 in zip(bands, range(0, z.shape[0], block_size), strict=True):
+        band.addmm_(z[a0:a0 + band.shape[0]], z[a0:].T)
+
+
+def _assemble(bands: list[torch.Tensor], block_size: int) -> torch.Tensor:
+    """The full symmetric matrix from its bands (each diagonal block from its upper
+    triangle, so the result is exactly symmetric)."""
+    n = bands[0].shape[1] if bands else 0
+    gram = torch.empty((n, n), dtype=bands[0].dtype if bands else torch.float32)
+    for band, a0 in zip(bands, range(0, n, block_size), strict=True):
+        gram[a0:a0 + band.shape[0], a0:] = band
+    return _mirror(gram, block_size)
 
 
 def _mirror(gram: torch.Tensor, block_size: int) -> torch.Tensor:
@@ -102,13 +112,13 @@ def scaled_gram(dosages, centre, scale, *, snp_chunk: int = SNP_CHUNK, block_siz
     """
     x = _as_int8(dosages, device)
     n, m = x.shape
-    centre, scale = torch.as_tensor(centre, device=x.device), torch.as_tensor(scale,
-                                                                             device=x.device)
-    gram = torch.zeros((n, n), dtype=torch.float32, device=x.device)
+    centre = torch.as_tensor(centre, device=x.device)
+    scale = torch.as_tensor(scale, device=x.device)
+    bands = _bands(n, block_size, x.device)
     for start in range(0, m, snp_chunk):
-        z = _standardised(x, slice(start, start + snp_chunk), centre, scale)
-        _accumulate_upper(gram, z, block_size)
-    return _mirror(gram, block_size)
+        _accumulate(bands, _standardised(x, slice(start, start + snp_chunk), centre, scale),
+                    block_size)
+    return _assemble(bands, block_size)
 
 
 def grm(dosages, *, snp_chunk: int = SNP_CHUNK, block_size: int = 2048,
@@ -131,8 +141,10 @@ def grm(dosages, *, snp_chunk: int = SNP_CHUNK, block_size: int = 2048,
     return (gram.to(torch.float64) / max(int(polymorphic.sum()), 1)).cpu().numpy()
 
 
-def _integer_gram(x: torch.Tensor, block_size: int, method: str = "auto") -> torch.Tensor:
+def integer_gram(dosages, *, block_size: int = 2048, device: str = "cpu",
+                 method: str = "auto") -> torch.Tensor:
     """x x^T exactly (int64, (n, n)), each pair of blocks once, then mirrored."""
+    x = _as_int8(dosages, device)
     n = x.shape[0]
     gram = torch.zeros((n, n), dtype=torch.int64, device=x.device)
     for b0 in range(0, n, block_size):
@@ -153,27 +165,59 @@ def _row_dot(x: torch.Tensor, vector: torch.Tensor, block_size: int = 256) -> to
 def _top_eigenpairs(matrix: torch.Tensor, k: int):
     """The k largest eigenvalues (descending) and eigenvectors of a symmetric float64 matrix.
 
-    Small matrices: LAPACK's dsyevr for the top k pairs only (scipy ``subset_by_index``).
-    Large ones: ARPACK's Lanczos iteration (scipy ``eigsh``, converged to machine precision,
-    deterministic start vector), where a dense decomposition would cost n^3. Each
-    eigenvector's sign makes its largest-magnitude entry positive.
+    Up to :data:`DENSE_EIGEN_LIMIT` rows: LAPACK's dsyevr for the top k pairs only (scipy
+    ``subset_by_index``). Larger: :func:`_block_krylov`, which reads the matrix once per block
+    of vectors (a dense decomposition costs n^3, and single-vector Lanczos reads the whole
+    matrix per vector). Each eigenvector's sign makes its largest-magnitude entry positive.
     """
     n = matrix.shape[0]
-    dense = matrix.cpu().numpy()
     if n <= DENSE_EIGEN_LIMIT or k >= n - 1:
         from scipy.linalg import eigh
 
-        values, vectors = eigh(dense, subset_by_index=[n - k, n - 1])
+        values, vectors = eigh(matrix.cpu().numpy(), subset_by_index=[n - k, n - 1])
+        values, vectors = values[::-1], vectors[:, ::-1]
     else:
-        from scipy.sparse.linalg import eigsh
-
-        start = np.random.default_rng(0).standard_normal(n)
-        values, vectors = eigsh(dense, k=k, which="LA", v0=start, tol=0)
-    order = np.argsort(values)[::-1]
-    values, vectors = values[order], vectors[:, order]
+        values, vectors = _block_krylov(matrix, k)
+        values, vectors = values.cpu().numpy(), vectors.cpu().numpy()
     peak = np.abs(vectors).argmax(axis=0)
     vectors = vectors * np.sign(vectors[peak, np.arange(vectors.shape[1])])
-    return values, vectors
+    return np.ascontiguousarray(values), np.ascontiguousarray(vectors)
+
+
+def _block_krylov(matrix: torch.Tensor, k: int, *, tolerance: float = 1e-10,
+                  max_blocks: int = 60):
+    """Top k eigenpairs of a symmetric positive semi-definite matrix by block Krylov iteration.
+
+    The basis grows by one block of 2k + 8 vectors per product with ``matrix`` (the block
+    multiplied, then orthogonalised twice against the basis: full reorthogonalisation); the
+    Rayleigh-Ritz pairs of the basis are accepted once every residual
+    |A v - theta v| is below ``tolerance`` times the largest eigenvalue (Golub & Van Loan,
+    Matrix Computations, 4th ed., sections 10.3 and 10.5). The start block is seeded, so
+    results are reproducible.
+
+    :returns: (values (k,) descending, vectors (n, k)) as float64 tensors.
+    """
+    n = matrix.shape[0]
+    width = min(2 * k + 8, n)
+    generator = torch.Generator().manual_seed(0)
+    block = torch.randn((n, width), generator=generator, dtype=torch.float64)
+    block = torch.linalg.qr(block.to(matrix.device)).Q
+    basis, images = [], []
+    while True:
+        image = matrix @ block
+        basis.append(block)
+        images.append(image)
+        q, aq = torch.cat(basis, 1), torch.cat(images, 1)
+        small = q.T @ aq
+        theta, s = torch.linalg.eigh((small + small.T) / 2)
+        theta, s = theta.flip(0)[:k], s.flip(1)[:, :k]
+        residual = torch.linalg.vector_norm(aq @ s - (q @ s) * theta, dim=0)
+        done = bool((residual <= tolerance * theta[0].abs()).all())
+        if done or len(basis) >= max_blocks or q.shape[1] + width > n:
+            return theta, q @ s
+        for _ in range(2):  # twice is enough (Giraud et al. 2005, Numer Math 101:87)
+            image = image - q @ (q.T @ image)
+        block = torch.linalg.qr(image).Q
 
 
 @dataclasses.dataclass
@@ -214,7 +258,8 @@ class PCA:
 
 
 def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int = SNP_CHUNK,
-        block_size: int = 2048, device: str = "cpu", method: str = "auto") -> PCA:
+        block_size: int = 2048, device: str = "cpu", method: str = "auto",
+        gram: torch.Tensor | None = None) -> PCA:
     """PCA of individuals through the eigendecomposition of their n x n Gram matrix.
 
     With Z the standardised dosages (:func:`scaling`; ``"none"`` is plain centring, as
@@ -225,6 +270,8 @@ def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int
 
     :param dosages: (n, m) 0/1/2.
     :param n_components: components kept; at most n - 1 and m.
+    :param gram: with ``scaler="none"``, the integer Gram matrix :func:`integer_gram` of the
+        dosages when the caller has it already (a block of a larger one, say).
     :returns: :class:`PCA`.
     """
     x = _as_int8(dosages, device)
@@ -236,15 +283,17 @@ def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int
     if scaler == "none":
         sums = centre * n  # exact integers in float64
         r = _row_dot(x, sums) / n
-        gram = _integer_gram(x, block_size, method).to(torch.float64)
-        gram -= r[:, None] + r[None, :]
-        gram += (sums @ sums) / n ** 2
+        if gram is None:
+            gram = integer_gram(x, block_size=block_size, method=method)
+        centred = gram.to(torch.float64)
+        centred -= r[:, None] + r[None, :]
+        centred += (sums @ sums) / n ** 2
     else:
-        gram = scaled_gram(x, centre, scale, snp_chunk=snp_chunk,
-                           block_size=block_size).to(torch.float64)
-    total = float(torch.diagonal(gram).sum())
-    values, vectors = _top_eigenpairs(gram, k)
-    del gram
+        centred = scaled_gram(x, centre, scale, snp_chunk=snp_chunk,
+                              block_size=block_size).to(torch.float64)
+    total = float(torch.diagonal(centred).sum())
+    values, vectors = _top_eigenpairs(centred, k)
+    del centred
     values = np.maximum(values, 0.0)
     root = np.sqrt(values)
     u = torch.as_tensor(vectors / np.where(root > 0, root, np.inf), dtype=torch.float32,
@@ -285,23 +334,28 @@ def correlation_score(a, b, *, snp_chunk: int = SNP_CHUNK, block_size: int = 204
     if m < 3 or n_a < 2 or n_b < 2:
         return math.nan
     (centre_a, scale_a), (centre_b, scale_b) = scaling(xa, "standard"), scaling(xb, "standard")
-    pooled = torch.zeros((n_a + n_b, n_a + n_b), dtype=torch.float32, device=xa.device)
-    row_sums = torch.zeros(n_a + n_b, dtype=torch.float64, device=xa.device)
+    n = n_a + n_b
+    bands = _bands(n, block_size, xa.device)
+    row_sums = torch.zeros(n, dtype=torch.float64, device=xa.device)
     for start in range(0, m, snp_chunk):
         columns = slice(start, start + snp_chunk)
         z = torch.cat([_standardised(xa, columns, centre_a, scale_a),
                        _standardised(xb, columns, centre_b, scale_b)])
         row_sums += z.sum(1, dtype=torch.float64)
-        _accumulate_upper(pooled, z, block_size)
-    _mirror(pooled, block_size)
+        _accumulate(bands, z, block_size)
+    # squared Frobenius norms of the a-a, b-b and a-b blocks of the pooled Gram matrix, from
+    # its upper triangle: an entry (i, j) with i < j stands for (j, i) too
     squares = {"aa": 0.0, "bb": 0.0, "ab": 0.0}
-    for start in range(0, n_a + n_b, block_size):
-        band = pooled[start:start + block_size].to(torch.float64).square_()
-        rows = torch.arange(start, start + band.shape[0], device=band.device)
-        in_a = rows < n_a
-        squares["aa"] += float(band[in_a, :n_a].sum())
-        squares["ab"] += float(band[in_a, n_a:].sum())
-        squares["bb"] += float(band[~in_a, n_a:].sum())
+    for band, a0 in zip(bands, range(0, n, block_size), strict=True):
+        height = band.shape[0]
+        square = band.to(torch.float64).square_()
+        square[:, :height].triu_()  # the diagonal block's lower half repeats its upper half
+        diagonal = square[:, :height].diagonal()
+        split = max(n_a - a0, 0)  # the rows and columns of a come first
+        rows_a, rows_b = slice(0, min(split, height)), slice(min(split, height), height)
+        squares["aa"] += float(2 * square[rows_a, :split].sum() - diagonal[rows_a].sum())
+        squares["ab"] += float(square[rows_a, split:].sum())
+        squares["bb"] += float(2 * square[rows_b, split:].sum() - diagonal[rows_b].sum())
     poly_a, poly_b = scale_a > 0, scale_b > 0
     m_a, m_b, m_ab = int(poly_a.sum()), int(poly_b.sum()), int((poly_a & poly_b).sum())
     # upper-triangle sums over SNP pairs: (full-matrix sum - diagonal) / 2

@@ -49,6 +49,21 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
+def _count(x: torch.Tensor, dim: int, value: int | None = None) -> torch.Tensor:
+    """Exact int64 sums of a 0/1/2 int8 matrix along ``dim`` (of ``x == value`` if given).
+
+    torch's reductions of small integers run at about 1e8 values/s on the CPU, numpy's some
+    20 times faster, so CPU tensors are summed through numpy (a view, no copy) in int32,
+    exact below 2**30 values; other devices use torch.
+    """
+    if x.device.type == "cpu":
+        array = x.numpy()
+        if value is not None:
+            array = array == value
+        return torch.from_numpy(array.sum(dim, dtype=np.int32).astype(np.int64))
+    return (x if value is None else x == value).sum(dim, dtype=torch.int64)
+
+
 def _int8_product(a: torch.Tensor, b_t: torch.Tensor, pad: bool | None = None) -> torch.Tensor:
     """``a @ b_t`` for int8 (p, k) and (k, q) through ``torch._int_mm``: int32 (p, q).
 
@@ -118,17 +133,18 @@ def genotype_counts(dosages, *, block_size: int = 8192, device: str = "cpu") -> 
     """Count hom-ref (0), het (1) and hom-alt (2) genotypes per SNP.
 
     :param dosages: (n_samples, n_snps) 0/1/2.
-    :param block_size: individuals per block (bounds the boolean temporaries).
+    :param block_size: individuals per block (bounds the temporaries).
     :returns: int64 array (n_snps, 3): columns hom-ref, het, hom-alt.
     """
     x = _as_int8(dosages, device)
     n, m = x.shape
-    het = torch.zeros(m, dtype=torch.int64, device=x.device)
+    total = torch.zeros(m, dtype=torch.int64, device=x.device)
     hom_alt = torch.zeros(m, dtype=torch.int64, device=x.device)
     for start in range(0, n, block_size):
         block = x[start:start + block_size]
-        het += (block == 1).sum(0)
-        hom_alt += (block == 2).sum(0)
+        total += _count(block, 0)
+        hom_alt += _count(block, 0, 2)
+    het = total - 2 * hom_alt
     counts = torch.stack([n - het - hom_alt, het, hom_alt], dim=1)
     return counts.cpu().numpy()
 
@@ -150,18 +166,15 @@ def allele_frequencies(dosages, *, block_size: int = 8192, device: str = "cpu") 
     return frequencies[:, 1] / 2.0 + frequencies[:, 2]
 
 
-def heterozygosity(dosages, *, block_size: int = 8192, device: str = "cpu") -> np.ndarray:
+def heterozygosity(dosages, *, device: str = "cpu") -> np.ndarray:
     """Observed heterozygosity of each individual: its share of heterozygous SNPs.
 
     :param dosages: (n_samples, n_snps) 0/1/2.
     :returns: float64 array (n_samples,); NaN when there are no SNPs.
     """
     x = _as_int8(dosages, device)
-    counts = torch.cat([(x[start:start + block_size] == 1).sum(1)
-                        for start in range(0, x.shape[0], block_size)] or
-                       [torch.zeros(0, dtype=torch.int64)])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return counts.cpu().numpy().astype(np.float64) / x.shape[1]
+        return _count(x, 1, 1).cpu().numpy().astype(np.float64) / x.shape[1]
 
 
 # -- linkage disequilibrium ----------------------------------------------------------------
@@ -173,8 +186,8 @@ def _snp_stats(xt: torch.Tensor):
     x^2 = x + 2 [x == 2] on {0, 1, 2}, so no wide temporary is built.
     """
     n = xt.shape[1]
-    s = xt.sum(1, dtype=torch.int64)
-    q = s + 2 * (xt == 2).sum(1)
+    s = _count(xt, 1)
+    q = s + 2 * _count(xt, 1, 2)
     return s, (n * q - s * s).to(torch.float64)
 
 
@@ -424,12 +437,12 @@ def _encode(x: torch.Tensor, metric: str):
         block = x[start:start + 1024]
         features[start:start + 1024, :m] = block >= 1
         features[start:start + 1024, m:] = block == 2
-    return features, x.sum(1, dtype=torch.int64)
+    return features, _count(x, 1)
 
 
 def _squared_norms(x: torch.Tensor) -> torch.Tensor:
     """sum x^2 per row of 0/1/2 dosages, int64: x^2 = x + 2 [x == 2]."""
-    return x.sum(1, dtype=torch.int64) + 2 * (x == 2).sum(1)
+    return _count(x, 1) + 2 * _count(x, 1, 2)
 
 
 def _check_metric(metric: str) -> None:
@@ -640,7 +653,7 @@ def king_kinship(a, b=None, *, device: str = "cpu", method: str = "auto") -> np.
     xb = xa if xb is None else xb
     d2 = (_squared_norms(xa)[:, None] + _squared_norms(xb)[None, :]
           - 2 * exact_gram(xa, xb, method=method))
-    return _king(d2, (xa == 1).sum(1), (xb == 1).sum(1)).cpu().numpy()
+    return _king(d2, _count(xa, 1, 1), _count(xb, 1, 1)).cpu().numpy()
 
 
 @dataclasses.dataclass
@@ -700,7 +713,7 @@ def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b
     a_cov = torch.zeros(n_a, dtype=torch.bool, device=xa.device)
     b_cov = torch.zeros(n_b, dtype=torch.bool, device=xa.device)
     if kinship:
-        het_a, het_b = (xa == 1).sum(1), (xb == 1).sum(1)
+        het_a, het_b = _count(xa, 1, 1), _count(xb, 1, 1)
         a_max = torch.full((n_a,), -math.inf, dtype=torch.float64, device=xa.device)
         b_max = torch.full((n_b,), -math.inf, dtype=torch.float64, device=xa.device)
         bounds = list(KING_THRESHOLDS.values())
