@@ -118,3 +118,22 @@ def test_bad_inputs_fail_cleanly(files):
     unknown = invoke("evaluate", "--real", files["real"], "--synthetic", files["synthetic"],
                      "-m", "no_such_metric")
     assert unknown.exit_code == 1 and "no_such_metric" in unknown.output
+
+
+def test_suite_options_default_to_the_metrics_defaults():
+    import pydantic
+
+    from genobench.metrics import neighbours, structure
+    from genobench.suites import EvaluateSpec
+
+    spec = EvaluateSpec()
+    # genobench evaluate passes no options: the metrics' own defaults must be the suite's
+    assert spec.knn_k == neighbours.DEFAULT_KNN_K
+    assert spec.pca_components == structure.DEFAULT_COMPONENTS
+    assert spec.wasserstein_max_points == structure.DEFAULT_WASSERSTEIN_POINTS
+    assert spec.detection_folds == structure.DEFAULT_FOLDS
+    assert (spec.distance, spec.pca_scaler, spec.subsample_seed) == ("euclidean", "none", 0)
+    assert (spec.ld_min_distance, spec.ld_max_distance, spec.ld_bins) == (1e3, 1e6, 16)
+    for bad in (dict(pca_scaler="zca"), dict(knn_k=0), dict(detection_folds=1)):
+        with pytest.raises(pydantic.ValidationError):
+            EvaluateSpec(**bad)

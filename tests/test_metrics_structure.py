@@ -152,3 +152,32 @@ def test_small_sets_and_json_curves(splits):
     assert "3-fold" in results["detection_auc"].note
     full, _ = run(test, holdout)
     json.dumps({name: r.curves for name, r in full.items()}, allow_nan=False)
+
+
+def test_pcas_share_one_pooled_gram(splits, monkeypatch):
+    _, test, holdout = splits
+    calls = []
+    original = structure.gram.integer_gram
+    monkeypatch.setattr(structure.gram, "integer_gram",
+                        lambda *a, **k: calls.append(a[0].shape) or original(*a, **k))
+    results, context = run(test, holdout, ("pca_wasserstein", "detection_auc"))
+    assert calls == [(300, test.n_snps)]  # real, synthetic and pooled PCAs: one product
+    shared = structure.fitted_pca(context, "real")
+    alone = structure.gram.pca(test.dosages, 10)
+    np.testing.assert_allclose(shared.scores, alone.scores, atol=1e-9)
+    # past the limit, the pooled PCA is fitted on a sample and every individual projected
+    monkeypatch.setattr(structure, "POOLED_GRAM_LIMIT", 200)
+    limited, context = run(test, holdout, ("detection_auc",))
+    assert structure.fitted_pca(context, "pooled").scores.shape == (300, 10)
+    assert 0 <= limited["detection_auc"].value <= 1
+
+
+def test_patterson_scaled_pca_option(splits):
+    _, test, holdout = splits
+    results, context = run(test, holdout, ("pca_wasserstein",), pca_scaler="patterson",
+                           pca_components=3)
+    fit = structure.fitted_pca(context, "real")
+    assert fit.scores.shape == (150, 3) and "pca/real/3/patterson" in context._cache
+    reference = structure.gram.pca(test.dosages, 3, scaler="patterson")
+    np.testing.assert_allclose(fit.explained_variance_ratio, reference.explained_variance_ratio)
+    assert results["pca_wasserstein"].value > 0

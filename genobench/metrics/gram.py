@@ -213,8 +213,9 @@ def _block_krylov(matrix: torch.Tensor, k: int, *, tolerance: float = 1e-10,
         theta, s = theta.flip(0)[:k], s.flip(1)[:, :k]
         residual = torch.linalg.vector_norm(aq @ s - (q @ s) * theta, dim=0)
         done = bool((residual <= tolerance * theta[0].abs()).all())
-        if done or len(basis) >= max_blocks or q.shape[1] + width > n:
+        if done or len(basis) >= max_blocks or q.shape[1] >= n:
             return theta, q @ s
+        image = image[:, :n - q.shape[1]]  # a basis of all n vectors is exact
         for _ in range(2):  # twice is enough (Giraud et al. 2005, Numer Math 101:87)
             image = image - q @ (q.T @ image)
         block = torch.linalg.qr(image).Q
