@@ -116,3 +116,15 @@ def test_correlation_score_matches_the_paper_formula(structured):
     assert np.isnan(gram.correlation_score(a[:, :2], b[:, :2]))
     with pytest.raises(ValueError, match="SNPs"):
         gram.correlation_score(a, b[:, :10])
+
+
+def test_projection_through_gram_products_equals_transform(structured):
+    x, other = structured
+    fit = gram.pca(x, 5)
+    assert fit._loadings is None  # computed on first use only
+    cross = gram.integer_gram(np.vstack([x, other]))[len(x):, :len(x)]
+    np.testing.assert_allclose(fit.transform_gram(cross, other), fit.transform(other),
+                               atol=1e-4 * np.abs(fit.scores).max())
+    assert fit.loadings.shape == (x.shape[1], 5)
+    with pytest.raises(ValueError, match="unscaled"):
+        gram.pca(x, 2, scaler="patterson").transform_gram(cross, other)

@@ -64,6 +64,16 @@ def _pooled_dosages(context: EvaluationContext) -> np.ndarray:
         [context.real.dosages, context.synthetic.dosages]))
 
 
+def _pooled_gram(context: EvaluationContext):
+    """The exact integer Gram matrix of the pooled individuals (cached), or None when the PCAs
+    do not use it: a scaled PCA, or more than :data:`POOLED_GRAM_LIMIT` individuals."""
+    pooled_n = context.real.n_samples + context.synthetic.n_samples
+    if str(context.option("pca_scaler", "none")) != "none" or pooled_n > POOLED_GRAM_LIMIT:
+        return None
+    return context.cached("gram/pooled", lambda: gram.integer_gram(
+        _pooled_dosages(context), device=context.device))
+
+
 def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
     """PCA of ``context.<which>`` under the suite's options (cached).
 
@@ -83,31 +93,45 @@ def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
     def fit():
         dosages = (_pooled_dosages(context) if which == "pooled"
                    else getattr(context, which).dosages)
-        if scaler != "none" or pooled_n > POOLED_GRAM_LIMIT:
-            if which != "pooled" or pooled_n <= POOLED_GRAM_LIMIT:
-                return gram.pca(dosages, k, scaler=scaler, device=context.device)
-            seed = int(context.option("subsample_seed", 0))
-            sample = _sample_rows(pooled_n, POOLED_GRAM_LIMIT, seed + 2)
-            fit = gram.pca(dosages[sample], k, scaler=scaler, device=context.device)
-            fit.scores = fit.transform(dosages, device=context.device)
-            return fit
-        pooled = context.cached("gram/pooled", lambda: gram.integer_gram(
-            _pooled_dosages(context), device=context.device))
-        block = {"real": pooled[:n_real, :n_real], "synthetic": pooled[n_real:, n_real:],
-                 "pooled": pooled}[which]
-        return gram.pca(dosages, k, scaler=scaler, device=context.device, gram=block)
+        pooled = _pooled_gram(context)
+        if pooled is not None:
+            block = {"real": pooled[:n_real, :n_real], "synthetic": pooled[n_real:, n_real:],
+                     "pooled": pooled}[which]
+            return gram.pca(dosages, k, scaler=scaler, device=context.device, gram=block)
+        if which != "pooled" or pooled_n <= POOLED_GRAM_LIMIT:
+            return gram.pca(dosages, k, scaler=scaler, device=context.device)
+        seed = int(context.option("subsample_seed", 0))
+        sample = _sample_rows(pooled_n, POOLED_GRAM_LIMIT, seed + 2)
+        fit = gram.pca(dosages[sample], k, scaler=scaler, device=context.device)
+        fit.scores = fit.transform(dosages, device=context.device)
+        return fit
 
     return context.cached(f"pca/{which}/{k}/{scaler}", fit)
 
 
 def projections(context: EvaluationContext, basis: str, which: str) -> np.ndarray:
-    """Scores of ``context.<which>`` on the PCA of ``context.<basis>``, (n, k) (cached)."""
+    """Scores of ``context.<which>`` on the PCA of ``context.<basis>``, (n, k) (cached).
+
+    Across the real and synthetic sets of an unscaled PCA, from the pooled Gram matrix's
+    off-diagonal block (:meth:`~genobench.metrics.gram.PCA.transform_gram`); otherwise
+    through the loadings.
+    """
     fit = fitted_pca(context, basis)
     if basis == which:
         return fit.scores
-    k = fit.loadings.shape[1]
-    return context.cached(f"pca/{basis}/{k}/projection/{which}", lambda: fit.transform(
-        getattr(context, which).dosages, device=context.device))
+    k = fit.vectors.shape[1]
+    data = getattr(context, which)
+
+    def project():
+        pooled = _pooled_gram(context)
+        if pooled is None or basis not in ("real", "synthetic"):
+            return fit.transform(data.dosages, device=context.device)
+        n_real = context.real.n_samples
+        rows = slice(0, n_real) if which == "real" else slice(n_real, None)
+        columns = slice(0, n_real) if basis == "real" else slice(n_real, None)
+        return fit.transform_gram(pooled[rows, columns], data.dosages, device=context.device)
+
+    return context.cached(f"pca/{basis}/{k}/projection/{which}", project)
 
 
 def _plain(values) -> list:
