@@ -5,7 +5,9 @@ run, the new one is compared with it and a slowdown beyond ``--fail`` (for examp
 ``min:25%``) fails; on a fresh machine there is nothing to compare with, so the first run is
 only saved (``--benchmark-compare-fail`` would otherwise stop it with a usage error).
 
-Usage: ``python benchmarks/run.py --storage DIR --fail min:25% [pytest arguments]``.
+Usage: ``python benchmarks/run.py --storage DIR --fail min:25% [pytest arguments]``; benchmark
+files among the pytest arguments (``tox -e bench -- benchmarks/test_bench_report.py``) run
+instead of the whole folder.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ def main(argv: list[str]) -> int:
     options, rest = parser.parse_known_args(argv)
     storage = options.storage.resolve()
     saved = sorted((storage / get_machine_id()).glob("*.json"))
-    args = [str(Path(__file__).parent), "--benchmark-only", "--benchmark-autosave",
-            f"--benchmark-storage=file://{storage}"]
+    # Benchmark files or folders among the pytest arguments replace the default (all of them).
+    chosen = any(not arg.startswith("-") and Path(arg.split("::")[0]).exists() for arg in rest)
+    args = [] if chosen else [str(Path(__file__).parent)]
+    args += ["--benchmark-only", "--benchmark-autosave", f"--benchmark-storage=file://{storage}"]
     if saved:
         print(f"comparing with {saved[-1].name}; failing on {options.fail}", flush=True)
         args += ["--benchmark-compare", f"--benchmark-compare-fail={options.fail}"]

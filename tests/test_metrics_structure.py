@@ -31,6 +31,16 @@ def simulate(n_individuals, *, length=1e6, seed=13, min_maf=0.05) -> GenotypeDat
                         [f"ind{i}" for i in range(n_individuals)])
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """The references' LAPACK calls stall on threads when the machine is busy (tests run
+    alongside other work); one thread is fastest at these sizes anyway."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(scope="module")
 def splits():
     data = simulate(450)

@@ -276,7 +276,7 @@ def ld_decay(dosages, positions, chromosomes=None, *, min_distance: float = 1e3,
     counts = torch.zeros(n_bins + 1, dtype=torch.int64, device=device)
     edges_t = torch.as_tensor(edges, device=device)
     for index in _chromosome_order(positions, chromosomes):
-        xt = _as_int8(dosages[:, index], device).T.contiguous()  # SNP-major (m_c, n)
+        xt = _as_int8(_columns(dosages, index), device).T.contiguous()  # SNP-major (m_c, n)
         s, v = _snp_stats(xt)
         keep = v > 0  # monomorphic SNPs: r undefined
         xt, s, v = xt[keep], s[keep], v[keep]
@@ -303,6 +303,14 @@ def _chromosome_order(positions: np.ndarray, chromosomes) -> list[np.ndarray]:
         index = np.flatnonzero(chromosomes == chromosome)
         order.append(index[np.argsort(positions[index], kind="stable")])
     return order
+
+
+def _columns(data, index: np.ndarray):
+    """``data[:, index]``, as a view (no gather) when the index is a contiguous run, as the
+    SNPs of one chromosome usually are."""
+    if index.size and index[-1] - index[0] + 1 == index.size and (np.diff(index) == 1).all():
+        return data[:, int(index[0]):int(index[-1]) + 1]
+    return data[:, index]
 
 
 def _window_block(pos: np.ndarray, max_distance: float, block_size: int | None) -> int:
@@ -398,7 +406,7 @@ def ld_window_comparison(a, b, positions, chromosomes=None, *, max_distance: flo
     for index in _chromosome_order(positions, chromosomes):
         sets = []
         for data in (a, b):
-            xt = _as_int8(data[:, index], device).T.contiguous()
+            xt = _as_int8(_columns(data, index), device).T.contiguous()
             s, v = _snp_stats(xt)
             inv = torch.where(v > 0, 1 / torch.sqrt(torch.where(v > 0, v, 1.0)), 0.0)
             sets.append((xt, s, inv))

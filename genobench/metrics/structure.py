@@ -160,9 +160,10 @@ class PCAWassersteinMetric(Metric):
         seed = int(context.option("subsample_seed", 0))
         a = real[_sample_rows(len(real), limit, seed)]
         b = synthetic[_sample_rows(len(synthetic), limit, seed + 1)]
-        cost = ot.dist(a, b, metric="sqeuclidean")
-        squared = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cost,
-                          numItermax=10_000_000)
+        with gram.one_thread():
+            cost = ot.dist(a, b, metric="sqeuclidean")
+            squared = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cost,
+                              numItermax=10_000_000)
         fit_real, fit_synthetic = fitted_pca(context, "real"), fitted_pca(context, "synthetic")
         # share of the synthetic set's own variance along the real components
         along_real = synthetic.var(axis=0, ddof=1) / fit_synthetic.total_variance
@@ -280,11 +281,12 @@ class DetectionAUCMetric(Metric):
         # the mean of the per-fold AUCs: AUC of predictions pooled over folds is biased below
         # 0.5 for indistinguishable sets (Airola et al. 2011, Comput Stat Data Anal 55:1828)
         aucs = []
-        for fit, held_out in StratifiedKFold(folds, shuffle=True,
-                                             random_state=seed).split(features, labels):
-            model.fit(features[fit], labels[fit])
-            aucs.append(roc_auc_score(labels[held_out],
-                                      model.predict_proba(features[held_out])[:, 1]))
+        with gram.one_thread():
+            for fit, held_out in StratifiedKFold(folds, shuffle=True,
+                                                 random_state=seed).split(features, labels):
+                model.fit(features[fit], labels[fit])
+                aucs.append(roc_auc_score(labels[held_out],
+                                          model.predict_proba(features[held_out])[:, 1]))
         return MetricResult(float(np.mean(aucs)),
                             f"logistic regression on {scores.shape[1]} PC coordinates and "
                             "their squares, "
