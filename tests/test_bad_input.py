@@ -152,7 +152,7 @@ def test_bad_input_gives_one_clear_line(tmp_path, case, make_args, fragment, mak
 PLUGIN_FAULTS = {
     "fails_at_fit": "failed in fit: RuntimeError: fit exploded",
     "fails_at_generate": "failed in generate: RuntimeError: generate exploded",
-    "hangs": "timed out after 20 s",
+    "hangs": "timed out after 45 s",
     "wrong_shape": "expected 200 SNPs, got 201",
     "returns_three": "value 3.0 at individual",
     "returns_minus_one": "value -1.0 at individual",
@@ -163,7 +163,8 @@ PLUGIN_FAULTS = {
 def test_plugin_faults_are_failed_rows_and_the_run_goes_on(faulty_site, tmp_path):
     suite = _suite(tmp_path, TINY_SUITE)
     args = ["run", suite, "--out", str(tmp_path / "out"), "-q", "--jobs", "2",
-            "--time-limit", "20", "-g", "independent_sites"]
+            "--time-limit", "45", "-m", "allele_frequency_r", "-m", "aats",
+            "-g", "independent_sites"]
     for name in PLUGIN_FAULTS:
         args += ["-g", name]
     result = genobench(*args, env={"PYTHONPATH": str(faulty_site)})
