@@ -33,7 +33,11 @@ INT32_EXACT_K = 2**28
 #: Largest inner dimension of one float32 product: sums of 4 * k stay at most 2**24.
 FLOAT32_EXACT_K = 2**22
 
-_INT64_MAX = torch.iinfo(torch.int64).max
+#: Distances between individuals are int32: at most 4 m (squared Euclidean) or 2 m
+#: (Manhattan), exact for m up to 2**28 SNPs; the largest value stands for "none yet".
+_DISTANCE = torch.int32
+_NONE = torch.iinfo(_DISTANCE).max
+_MAX_SNPS = 2**28
 _METRICS = ("euclidean", "manhattan")
 _int_mm_broken: set[str] = set()  # device types where torch._int_mm raised once
 
@@ -99,15 +103,17 @@ def _check_method(method: str) -> str:
     return method
 
 
-def _product_t(a: torch.Tensor, b_t: torch.Tensor, method: str) -> torch.Tensor:
+def _product_t(a: torch.Tensor, b_t: torch.Tensor, method: str,
+               dtype: torch.dtype = torch.int64) -> torch.Tensor:
     """:func:`exact_gram` with the right factor already transposed: ``a`` (p, k) @ ``b_t``
-    (k, q) -> int64 (p, q). A contiguous ``b_t`` is used as it is (no copy per call)."""
+    (k, q) -> (p, q) of ``dtype`` (int32 only where the sums fit). A contiguous ``b_t`` is used
+    as it is (no copy per call)."""
     device_type = a.device.type
     use_int = method == "int8" or (method == "auto" and hasattr(torch, "_int_mm")
                                    and device_type not in _int_mm_broken)
     k = a.shape[1]
     if k == 0:
-        return torch.zeros(a.shape[0], b_t.shape[1], dtype=torch.int64, device=a.device)
+        return torch.zeros(a.shape[0], b_t.shape[1], dtype=dtype, device=a.device)
     chunk = INT32_EXACT_K if use_int else FLOAT32_EXACT_K
     total = None
     for start in range(0, k, chunk):
@@ -119,12 +125,14 @@ def _product_t(a: torch.Tensor, b_t: torch.Tensor, method: str) -> torch.Tensor:
                 if method == "int8":
                     raise
                 _int_mm_broken.add(device_type)
-                return _product_t(a, b_t, "float32")
+                return _product_t(a, b_t, "float32", dtype)
         else:
             part = a_part.to(torch.float32) @ b_part.to(torch.float32)
-        part = part.to(torch.int64)
-        total = part if total is None else total + part
-    return total
+        if total is None:
+            total = part.to(dtype) if k <= chunk else part.to(torch.int64)
+        else:
+            total += part.to(torch.int64)
+    return total.to(dtype)
 
 
 # -- per-SNP summaries ---------------------------------------------------------------------
@@ -461,7 +469,8 @@ def _check_metric(metric: str) -> None:
 def _finish(integer_distances: torch.Tensor, metric: str) -> np.ndarray:
     """Exact integer distances (squared for Euclidean) to float64 distances; max -> inf."""
     integers = integer_distances.cpu().numpy()
-    d = np.where(integers == _INT64_MAX, np.inf, integers.astype(np.float64))
+    none = np.iinfo(integers.dtype).max
+    d = np.where(integers == none, np.inf, integers.astype(np.float64))
     # numpy's sqrt is correctly rounded (IEEE 754), so equal integers give equal distances
     return np.sqrt(d) if metric == "euclidean" else d
 
@@ -472,8 +481,8 @@ def _integers(distances, metric: str, device) -> torch.Tensor:
     d = np.asarray(distances, dtype=np.float64)
     finite = np.isfinite(d)
     values = np.rint(d * d if metric == "euclidean" else d)
-    integers = np.where(finite, np.where(finite, values, 0).astype(np.int64), _INT64_MAX)
-    return torch.as_tensor(integers, device=device)
+    values = np.minimum(np.where(finite, values, 0), _NONE - 1).astype(np.int32)
+    return torch.as_tensor(np.where(finite, values, _NONE), device=device)
 
 
 def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=False):
@@ -484,15 +493,18 @@ def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=
         the diagonal tiles whole).
     :param squared: also yield the squared Euclidean distances (the same tile for the
         Euclidean metric, one more product for Manhattan).
-    :yields: (a0, a1, b0, b1, d, d2) int64 tiles (a1 - a0, b1 - b0); ``d2`` None unless
+    :yields: (a0, a1, b0, b1, d, d2) int32 tiles (a1 - a0, b1 - b0); ``d2`` None unless
         ``squared``. Each column block's features are transposed once, for all row blocks.
     """
+    if xa.shape[1] > _MAX_SNPS:
+        raise ValueError(f"{xa.shape[1]} SNPs: int32 distances are exact up to {_MAX_SNPS}")
     fa, na = _encode(xa, metric)
     fb, nb = (fa, na) if xb is None else _encode(xb, metric)
+    na, nb = na.to(_DISTANCE), nb.to(_DISTANCE)
     ya, yb = xa, (xa if xb is None else xb)
     extra = squared and metric != "euclidean"
     if extra:
-        ea, eb = _squared_norms(ya), _squared_norms(yb)
+        ea, eb = _squared_norms(ya).to(_DISTANCE), _squared_norms(yb).to(_DISTANCE)
     n_a, n_b = fa.shape[0], fb.shape[0]
     for b0 in range(0, n_b, block_size):
         b1 = min(b0 + block_size, n_b)
@@ -500,11 +512,15 @@ def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=
         yb_t = yb[b0:b1].T.contiguous() if extra else None
         for a0 in range(0, b1 if upper and xb is None else n_a, block_size):
             a1 = min(a0 + block_size, n_a)
-            d = na[a0:a1, None] + nb[None, b0:b1] - 2 * _product_t(fa[a0:a1], fb_t, method)
+            # |x|^2 + |y|^2 - 2 x.y, in place on the product
+            d = _product_t(fa[a0:a1], fb_t, method, _DISTANCE).mul_(-2)
+            d.add_(na[a0:a1, None]).add_(nb[None, b0:b1])
             d2 = None
             if squared:
-                d2 = d if not extra else (ea[a0:a1, None] + eb[None, b0:b1]
-                                          - 2 * _product_t(ya[a0:a1], yb_t, method))
+                d2 = d
+                if extra:
+                    d2 = _product_t(ya[a0:a1], yb_t, method, _DISTANCE).mul_(-2)
+                    d2.add_(ea[a0:a1, None]).add_(eb[None, b0:b1])
             yield a0, a1, b0, b1, d, d2
 
 
@@ -525,12 +541,12 @@ def _nearest(a, b, metric, exclude_self, block_size, device, method):
         raise ValueError("exclude_self needs a and b to be the same rows")
     n_a = xa.shape[0]
     n_b = n_a if xb is None else xb.shape[0]
-    row_min = torch.full((n_a,), _INT64_MAX, dtype=torch.int64, device=xa.device)
-    col_min = torch.full((n_b,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    row_min = torch.full((n_a,), _NONE, dtype=_DISTANCE, device=xa.device)
+    col_min = torch.full((n_b,), _NONE, dtype=_DISTANCE, device=xa.device)
     for a0, a1, b0, b1, d, _ in _distance_tiles(xa, xb if xb is not None else xa, metric,
                                                 block_size, method):
         if exclude_self and a0 == b0:  # blocks are aligned: only diagonal tiles hold (i, i)
-            d.fill_diagonal_(_INT64_MAX)
+            d.fill_diagonal_(_NONE)
         row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
         col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
     return row_min, col_min
@@ -615,11 +631,11 @@ def knn_distances(a, *, k: int, metric: str = "euclidean", block_size: int = 204
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     x, _ = _inputs(a, None, metric, device, method)
-    top = torch.full((x.shape[0], k), _INT64_MAX, dtype=torch.int64, device=x.device)
+    top = torch.full((x.shape[0], k), _NONE, dtype=_DISTANCE, device=x.device)
     for a0, a1, b0, b1, d, _ in _distance_tiles(x, None, metric, block_size, method,
                                                 upper=True):
         if a0 == b0:
-            d.fill_diagonal_(_INT64_MAX)
+            d.fill_diagonal_(_NONE)
         _merge_smallest(top, slice(a0, a1), d)
         if a0 != b0:
             _merge_smallest(top, slice(b0, b1), d.T)
@@ -714,8 +730,8 @@ def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b
     """
     xa, xb = _inputs(a, b, metric, device, method)
     n_a, n_b = xa.shape[0], xb.shape[0]
-    row_min = torch.full((n_a,), _INT64_MAX, dtype=torch.int64, device=xa.device)
-    col_min = torch.full((n_b,), _INT64_MAX, dtype=torch.int64, device=xa.device)
+    row_min = torch.full((n_a,), _NONE, dtype=_DISTANCE, device=xa.device)
+    col_min = torch.full((n_b,), _NONE, dtype=_DISTANCE, device=xa.device)
     ra = None if radius_a is None else _integers(radius_a, metric, xa.device)
     rb = None if radius_b is None else _integers(radius_b, metric, xa.device)
     a_cov = torch.zeros(n_a, dtype=torch.bool, device=xa.device)
