@@ -15,12 +15,12 @@ import json
 import os
 import shutil
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 import pydantic
+import tomllib
 
 from .data import GenotypeData
 from .errors import DataError, GenobenchError, SpecError, UnknownNameError
@@ -352,8 +352,8 @@ def select_panel(data: GenotypeData, panel: PanelSpec) -> GenotypeData:
         targets = np.linspace(positions[0], positions[-1], k)
         nearest = np.clip(np.searchsorted(positions, targets), 0, index.size - 1)
         previous = np.clip(nearest - 1, 0, index.size - 1)
-        closer = np.where(np.abs(positions[previous] - targets) < np.abs(positions[nearest] - targets),
-                          previous, nearest)
+        gap_before = np.abs(positions[previous] - targets)
+        closer = np.where(gap_before < np.abs(positions[nearest] - targets), previous, nearest)
         picked = np.unique(closer)
         if picked.size < k:  # fill collisions with evenly spread unused sites
             unused = np.setdiff1d(np.arange(index.size), picked)

@@ -95,7 +95,8 @@ class MsprimeCoalescent(genobench.Generator):
     description = ("Coalescent simulation (msprime) from the suite's own demographic model "
                    "(real data: a constant-size model fitted to LD), "
                    "sites mapped onto the panel")
-    citation = "Baumdicker et al. 2022, Genetics (msprime 1.0); Adrion et al. 2020, eLife (stdpopsim)"
+    citation = ("Baumdicker et al. 2022, Genetics (msprime 1.0); "
+                "Adrion et al. 2020, eLife (stdpopsim)")
 
     def __init__(self, ne: float | None = None, ne_method: str = "ld",
                  recombination_rate: float = 1e-8, mutation_rate: float = 1.25e-8,
@@ -124,7 +125,8 @@ class MsprimeCoalescent(genobench.Generator):
         self.chromosomes_ = train.chromosomes
         if train.populations is not None:
             names, counts = np.unique(train.populations, return_counts=True)
-            self.population_shares_ = dict(zip(names.tolist(), (counts / counts.sum()).tolist()))
+            shares = (counts / counts.sum()).tolist()
+            self.population_shares_ = dict(zip(names.tolist(), shares, strict=True))
         else:
             samples = source["samples"]
             total = sum(samples.values())
@@ -138,7 +140,7 @@ class MsprimeCoalescent(genobench.Generator):
         shares = np.array([self.population_shares_[k] for k in names])
         counts = np.floor(shares * n).astype(int)
         counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1
-        return dict(zip(names, counts.tolist()))
+        return dict(zip(names, counts.tolist(), strict=True))
 
     # -- real-data suites: a constant-size model fitted to the panel ---------------------------
     def _fit_constant_size(self, train: GenotypeData) -> None:

@@ -66,7 +66,8 @@ def _species_model_contig(options: StdpopsimOptions, chromosome: str):
     try:
         species = stdpopsim.get_species(options.species)
     except ValueError:
-        raise SpecError(f"[source] species: unknown stdpopsim species {options.species!r}") from None
+        raise SpecError(
+            f"[source] species: unknown stdpopsim species {options.species!r}") from None
     try:
         model = species.get_demographic_model(options.model)
     except ValueError:
@@ -140,7 +141,9 @@ def tree_sequence_dosages(ts, *, min_maf: float = 0.0
         flush(filled)
     dosages = (np.concatenate(keep_blocks, axis=1) if keep_blocks
                else np.zeros((len(first), 0), np.int8))
-    return dosages, np.concatenate(position_blocks) if position_blocks else np.zeros(0, np.int64), population
+    site_positions = (np.concatenate(position_blocks) if position_blocks
+                      else np.zeros(0, np.int64))
+    return dosages, site_positions, population
 
 
 def _pieces(options: StdpopsimOptions, chromosome: str) -> list[StdpopsimOptions]:
