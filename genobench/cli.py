@@ -92,7 +92,8 @@ def _parse_options(values) -> dict:
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output folder; default reports/<suite>.")
 @click.option("--resume", is_flag=True, help="Skip jobs whose results already exist in --out.")
-@click.option("-j", "--jobs", default=1, show_default=True, help="Jobs run at once.")
+@click.option("-j", "--jobs", type=int, default=None,
+              help="Jobs run at once; default: the CPU cores, at most 4.")
 @click.option("--executor", type=click.Choice(["local", "inline", "dask"]), default="local",
               show_default=True, help="local: a process per job; inline: this process; "
                                       "dask: a local Dask cluster.")
@@ -115,6 +116,10 @@ def run(suites, generators, metrics, seeds, profile, out, resume, jobs, executor
     except ValueError:
         raise GenobenchError(f"--seeds {seeds!r}: expected comma-separated integers") from None
     out = out or _default_out(specs)
+    if jobs is None:
+        import os
+
+        jobs = max(1, min(os.cpu_count() or 1, 4))
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler)
     with RunProgress(console, quiet=quiet) as progress:
         summary = run_benchmark(
