@@ -3,6 +3,7 @@
 import allel
 import numpy as np
 import pytest
+import torch
 from sklearn.decomposition import PCA as ScikitPCA
 
 from genobench.metrics import gram
@@ -138,3 +139,27 @@ def test_projection_through_gram_products_equals_transform(structured):
     assert fit.loadings.shape == (x.shape[1], 5)
     with pytest.raises(ValueError, match="unscaled"):
         gram.pca(x, 2, scaler="patterson").transform_gram(cross, other)
+
+
+def test_scaled_pca_without_forming_the_gram_matrix(structured, monkeypatch):
+    x, other = structured
+    formed = gram.pca(x, 4, scaler="patterson")
+    monkeypatch.setattr(gram, "SCALED_GRAM_LIMIT", 10)
+    monkeypatch.setattr(gram, "scaled_gram", None)  # must not be called
+    applied = gram.pca(x, 4, scaler="patterson")
+    np.testing.assert_allclose(applied.explained_variance, formed.explained_variance, rtol=1e-6)
+    np.testing.assert_allclose(applied.total_variance, formed.total_variance, rtol=1e-6)
+    scale = np.abs(formed.scores).max()
+    np.testing.assert_allclose(applied.scores, formed.scores, atol=1e-5 * scale)
+    np.testing.assert_allclose(applied.transform(other), formed.transform(other),
+                               atol=1e-5 * scale)
+
+
+def test_int8_digit_products_are_nearly_exact():
+    rng = np.random.default_rng(4)
+    x = torch.from_numpy(rng.integers(0, 3, (50, 700), dtype=np.int8))
+    values = torch.from_numpy(rng.normal(size=(700, 9)) * rng.uniform(1e-6, 1e6, 9))
+    exact = x.double() @ values
+    got = gram._exact_ish_product(x, values, chunk=256)  # several inner chunks too
+    bound = 700 * 2 * 5e-10 * values.abs().amax(dim=0)
+    assert ((got - exact).abs() <= bound).all()

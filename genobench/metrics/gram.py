@@ -25,8 +25,11 @@ from .kernels import _as_int8, _count, _product_t
 
 #: SNPs per standardised chunk: bounds the float32 copy at n x snp_chunk.
 SNP_CHUNK = 4096
-#: Largest Gram matrix decomposed densely (LAPACK); larger ones go to Lanczos iteration.
+#: Largest Gram matrix decomposed densely (LAPACK); larger ones go to Krylov iteration.
 DENSE_EIGEN_LIMIT = 1000
+#: Most individuals whose scaled Gram matrix (n^2 m / 2 float32 products) a scaled PCA forms;
+#: past it the matrix is applied through int8 products instead (about 2,200 n m).
+SCALED_GRAM_LIMIT = 2500
 _SCALERS = ("none", "patterson", "standard")
 
 
@@ -396,9 +399,9 @@ def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int
     U sqrt(lambda) and the loadings Z^T U / sqrt(lambda). For ``"none"`` the Gram matrix is
     the exact integer x x^T, centred in float64: x_c x_c^T = x x^T - r 1^T - 1 r^T + c with
     r = x mu and c = mu.mu. Otherwise it is the float32 :func:`scaled_gram` for up to
-    :data:`DENSE_EIGEN_LIMIT` individuals, and for more never formed: the Krylov iteration
-    applies it through int8 products (:class:`_ScaledGram`), n m per vector instead of
-    n^2 m / 2 in all.
+    :data:`SCALED_GRAM_LIMIT` individuals, and for more never formed: the Krylov iteration
+    applies it through int8 products (:class:`_ScaledGram`), 8 n m per vector and
+    application instead of n^2 m / 2 float32 in all.
 
     :param dosages: (n, m) 0/1/2.
     :param n_components: components kept; at most n - 1 and m.
@@ -422,7 +425,7 @@ def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int
         centred -= r[None, :]
         centred += float(centre @ centre)
         total = float(torch.diagonal(centred).sum())
-    elif n <= DENSE_EIGEN_LIMIT:
+    elif n <= SCALED_GRAM_LIMIT:
         centred = scaled_gram(x, centre, scale, snp_chunk=snp_chunk,
                               block_size=block_size).to(torch.float64)
         total = float(torch.diagonal(centred).sum())
