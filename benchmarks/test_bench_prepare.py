@@ -4,7 +4,8 @@ Always run: the quick suites from scratch, a cached suite (should be millisecond
 and writing 2,000 x 5,000 genotypes as VCF and PLINK. Whole chromosomes take minutes each, so
 ``GENOBENCH_BENCH_FULL=1`` adds cow chr25 and human chr21, and ``GENOBENCH_BENCH_FULL=cow``
 the issue's figure: ``genobench prepare suites/cow_chr*.toml -j 2`` at the default size (about
-two hours on a 2-core machine; see docs/performance.md). Each runs in a fresh cache.
+24 CPU minutes: some 12 minutes on an idle 2-core machine; see docs/performance.md). Each runs
+in a fresh cache.
 """
 
 from __future__ import annotations

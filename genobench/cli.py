@@ -266,6 +266,7 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     import pandas as pd
 
     from .data import check_dosages
+    from .errors import GeneratorError
     from .generators import FitContext, Generator
     from .io import write_genotypes
     from .plugins import get_generator
@@ -298,7 +299,13 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
                              profile=profile or spec.run.profile, device=torch_device())
         console.print(f"Training {generator_name} on {suite.name} "
                       f"({suite.train.n_samples} individuals x {suite.train.n_snps} SNPs)")
-        generator.fit(suite.train, seed=fit_seed, context=context)
+        try:
+            generator.fit(suite.train, seed=fit_seed, context=context)
+        except GenobenchError:
+            raise
+        except Exception as error:  # the plugin's fault: one line, as a benchmark row says it
+            raise GeneratorError(f"generator {generator_name!r} failed in fit: "
+                                 f"{type(error).__name__}: {error}") from None
         if save_model is not None:
             generator.save(save_model)
             console.print(f"Saved the trained generator: {save_model}")
@@ -307,9 +314,15 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
         # Condition on real phenotype vectors drawn from the training individuals.
         rows = rng.choice(suite.train.n_samples, size=n, replace=n > suite.train.n_samples)
         phenotypes = suite.train.phenotypes.iloc[rows].reset_index(drop=True)
-    output = generator.generate(
-        n, seed=generate_seed,
-        phenotypes=None if phenotypes is None else phenotypes.to_numpy(np.float64))
+    try:
+        output = generator.generate(
+            n, seed=generate_seed,
+            phenotypes=None if phenotypes is None else phenotypes.to_numpy(np.float64))
+    except GenobenchError:
+        raise
+    except Exception as error:
+        raise GeneratorError(f"generator {generator_name!r} failed in generate: "
+                             f"{type(error).__name__}: {error}") from None
     dosages = check_dosages(output, who=f"generator {generator_name!r} output", n_samples=n,
                             n_snps=suite.train.n_snps)
     synthetic = suite.train.with_dosages(
@@ -323,7 +336,6 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     out.parent.mkdir(parents=True, exist_ok=True)
     written = write_genotypes(synthetic, out, alleles=alleles)
     console.print(f"Wrote {n} synthetic individuals x {synthetic.n_snps} SNPs: {written}")
-
 
 
 @main.command()

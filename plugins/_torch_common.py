@@ -253,14 +253,42 @@ def knn_precision_recall(real, synthetic, *, k: int | None = None, device="cpu",
     return dict(precision=precision, recall=recall, f1=f1)
 
 
+def correlation_score(real, synthetic, *, max_snps: int = 2000) -> float:
+    """Correlation score (Vinas et al. 2022, Bioinformatics): Pearson r between the SNP-SNP
+    correlation distances 1 - r of the real and of the synthetic individuals.
+
+    Over SNPs polymorphic in both sets, at most ``max_snps`` of them (evenly spread), so it is
+    cheap enough to run at every validation. 0 for independent SNPs, 1 for identical LD.
+    """
+    real, synthetic = torch.as_tensor(real).double(), torch.as_tensor(synthetic).double()
+    keep = (real.std(0) > 0) & (synthetic.std(0) > 0)
+    index = torch.nonzero(keep).squeeze(1)
+    if index.numel() < 3:
+        return 0.0
+    index = index[torch.linspace(0, index.numel() - 1, min(index.numel(), max_snps)).long()]
+    upper = torch.triu_indices(index.numel(), index.numel(), 1, device=index.device)
+    vectors = []
+    for x in (real[:, index], synthetic[:, index]):
+        r = torch.corrcoef(x.T)
+        vectors.append(1 - r[upper[0], upper[1]])
+    value = torch.corrcoef(torch.stack(vectors))[0, 1]
+    return float(value) if torch.isfinite(value) else 0.0
+
+
+#: Checkpoint-selection criteria: what :func:`train_loop` maximises on the validation split.
+SELECTIONS = ("f1", "f1+correlation")
+
+
 # -- training loop ------------------------------------------------------------------------------
 @dataclasses.dataclass
 class TrainingLog:
     """What a training run did.
 
     :ivar history: one dict per epoch: ``epoch`` (1-based), ``seconds`` since the fit began,
-        the losses ``run_epoch`` returned and, where validated, ``precision``, ``recall``, ``f1``.
-    :ivar best_epoch: epoch of the kept weights (the best validation F1, else the last).
+        the losses ``run_epoch`` returned and, where validated, ``precision``, ``recall``,
+        ``f1`` (and ``correlation``) and the selection ``score``.
+    :ivar best_epoch: epoch of the kept weights (the best validation score, else the last).
+    :ivar best_score: that score (k-NN F1, or its mean with the correlation score).
     :ivar stopped: "epochs", "time_limit" or "patience".
     """
 
@@ -284,17 +312,17 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
                time_limit: float | None = None, started: float | None = None,
                progress: Callable[..., None] | None = None, patience: int | None = None
                ) -> TrainingLog:
-    """Train for ``epochs``, keep the weights with the best validation F1, stop on time.
+    """Train for ``epochs``, keep the weights with the best validation score, stop on time.
 
     :param run_epoch: ``run_epoch(epoch)`` (0-based) trains one epoch, returns {loss: float}.
     :param modules: the modules whose weights make a checkpoint (restored at the end).
-    :param validate: returns k-NN {"precision", "recall", "f1"} of the current weights, or None
-        to keep the last weights. Called every ``eval_every`` epochs and after the last one.
+    :param validate: returns {"score": float to maximise, ...} for the current weights (k-NN
+        precision, recall, F1...), or None to keep the last weights. Called every ``eval_every`` epochs and after the last one.
     :param time_limit: wall-clock seconds from ``started`` (``time.monotonic()``) that training
         may use. An epoch does not start when the mean epoch time (plus a validation, when one
         is due) would cross it; at least one epoch always runs.
     :param progress: ``progress(step=, total=, **values)`` after every epoch.
-    :param patience: stop after this many validations without a better F1 (None: never).
+    :param patience: stop after this many validations without a better score (None: never).
     """
     started = time.monotonic() if started is None else started
     log = TrainingLog()
@@ -311,10 +339,11 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
         last_validated = epoch
         record.update({k: round(float(v), 4) for k, v in scores.items()})
         # Ties go to the later weights (an F1 of 0 early on must not pin the first epoch).
-        if scores["f1"] >= best_score:
-            stale = 0 if scores["f1"] > best_score else stale + 1
-            best_score, best_state = scores["f1"], _snapshot(modules)
-            log.best_epoch, log.best_score = epoch + 1, float(scores["f1"])
+        score = scores["score"]
+        if score >= best_score:
+            stale = 0 if score > best_score else stale + 1
+            best_score, best_state = score, _snapshot(modules)
+            log.best_epoch, log.best_score = epoch + 1, float(score)
         else:
             stale += 1
 
@@ -406,7 +435,9 @@ class TorchGenerator(genobench.Generator):
     :meth:`_fit_model`, :meth:`_sample`, :meth:`_modules` and :meth:`_build`.
 
     Options common to all: ``epochs``, ``batch_size``, ``eval_every`` (epochs between
-    validations), ``patience`` (validations without improvement before stopping; None: never),
+    validations), ``selection`` (what the kept checkpoint maximises on the validation split:
+    "f1", the k-NN F1 as in the paper, or "f1+correlation", the mean of the F1 and the
+    correlation score, which also rewards LD), ``patience`` (validations without improvement before stopping; None: never),
     ``validation_size`` (at most this many validation individuals scored), ``knn_k`` (None:
     about n / 20), ``device`` ("auto", "cpu", "cuda"), ``generate_batch`` (rows per generation
     batch, bounds memory).
@@ -414,8 +445,8 @@ class TorchGenerator(genobench.Generator):
 
     DEFAULTS: dict[str, Any] = {}
     PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
-    COMMON = dict(patience=None, validation_size=1000, knn_k=None, device="auto",
-                  generate_batch=2048, threads=None)
+    COMMON = dict(selection="f1", patience=None, validation_size=1000, knn_k=None,
+                  device="auto", generate_batch=2048, threads=None)
 
     def __init__(self, **options):
         known = set(self.DEFAULTS) | set(self.COMMON)
@@ -424,6 +455,9 @@ class TorchGenerator(genobench.Generator):
             raise GeneratorError(
                 f"{self.name}: unknown option(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(known))}")
+        if options.get("selection", "f1") not in SELECTIONS:
+            raise GeneratorError(f"{self.name}: selection must be one of "
+                                 f"{', '.join(SELECTIONS)}, not {options['selection']!r}")
         super().__init__(**options)
 
     # -- configuration ---------------------------------------------------------------------
@@ -518,7 +552,7 @@ class TorchGenerator(genobench.Generator):
     def _validator(self) -> Callable[[], dict] | None:
         """A function scoring the current weights on the validation split, or None without one.
 
-        Generates as many individuals as are scored, conditioned on their phenotypes for
+        Scores with ``selection``; generates as many individuals as are scored, conditioned on their phenotypes for
         conditional models, with a fixed seed (so scores differ only by the weights).
         """
         if self._validation is None:
@@ -536,8 +570,13 @@ class TorchGenerator(genobench.Generator):
                 cond = cond.to(self.device_)
             with seeded(validation["seed"], self.device_), torch.no_grad():
                 synthetic = self._sample(n, cond)
-            return knn_precision_recall(validation["dosages"], synthetic,
-                                        k=self.config_["knn_k"], device=self.device_)
+            scores = knn_precision_recall(validation["dosages"], synthetic,
+                                          k=self.config_["knn_k"], device=self.device_)
+            scores["score"] = scores["f1"]
+            if self.config_["selection"] == "f1+correlation":
+                scores["correlation"] = correlation_score(validation["dosages"], synthetic)
+                scores["score"] = (scores["f1"] + max(scores["correlation"], 0.0)) / 2
+            return scores
 
         return validate
 

@@ -5,7 +5,9 @@ sample (Jang et al. 2017; Maddison et al. 2017), a relaxed one-hot vector whose 
 annealed from 1 to 0.1, so gradients reach the generator through discrete genotypes; at
 generation the sample is hard, one genotype per SNP. The discriminator (critic) reads one-hot
 genotypes. Both nets are residual MLPs whose widths are proportional to 3 x SNPs, as in the
-paper's ``proportional_neuron`` configurations (Xie et al. 2026, GigaScience).
+paper's ``proportional_neuron`` configurations (Xie et al. 2026, GigaScience). The generator's
+output bias starts at the log training genotype frequencies, so training starts from the
+independent-sites model and has to learn the dependence between SNPs, not the frequencies.
 
 - ``gan``: binary cross-entropy (non-saturating) loss (Goodfellow et al. 2014); unconditional.
 - ``wgan_gp``: Wasserstein loss with gradient penalty, lambda 10, 5 critic steps per generator

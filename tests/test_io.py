@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from conftest import require_tool
 
+import genobench
 from genobench import DataError, GenotypeData, SpecError, io
 from genobench.suites import cache_key, load_spec, materialize
 
@@ -413,7 +414,7 @@ def test_file_suite_cache_follows_the_file(tmp_path, write_suite, data):
 
 # -- genobench generate ----------------------------------------------------------------------
 
-def genobench(*args):
+def cli(*args):
     """Run the command line in this process; (exit code, stderr)."""
     from click.testing import CliRunner
 
@@ -428,14 +429,14 @@ def genobench(*args):
 def test_generate_writes_files_plink2_reads(tmp_path, tiny_suite_file):
     vcf, bed = tmp_path / "syn.vcf.gz", tmp_path / "syn.bed"
     model = tmp_path / "model.pkl"
-    code, stderr = genobench("generate", "--generator", "independent_sites", "--suite",
+    code, stderr = cli("generate", "--generator", "independent_sites", "--suite",
                              tiny_suite_file, "--n", 150, "--out", vcf, "--seed", 4,
                              "--save-model", model)
     assert code == 0, stderr
     synthetic = io.read_vcf(vcf)
     assert synthetic.n_samples == 150 and synthetic.n_snps == 200
     assert synthetic.sample_ids[0] == "independent_sites_0"
-    code, stderr = genobench("generate", "-g", "independent_sites", "-s", tiny_suite_file,
+    code, stderr = cli("generate", "-g", "independent_sites", "-s", tiny_suite_file,
                              "-n", 150, "-o", bed, "--seed", 4, "--model", model)
     assert code == 0, stderr
     assert_same(synthetic, io.read_plink(bed))  # the saved model samples the same individuals
@@ -449,11 +450,39 @@ def test_generate_keeps_the_real_alleles(tmp_path, write_suite, data):
     letters = np.array([["G", "T"]] * data.n_snps)
     io.write_vcf(data, tmp_path / "cows.vcf", alleles=letters)
     path = file_suite(write_suite, 'kind = "vcf"\npath = "cows.vcf"')
-    code, stderr = genobench("generate", "-g", "independent_sites", "-s", path, "-n", 10,
+    code, stderr = cli("generate", "-g", "independent_sites", "-s", path, "-n", 10,
                              "-o", tmp_path / "syn.bed")
     assert code == 0, stderr
     bim = pd.read_csv(tmp_path / "syn.bim", sep="\t", header=None)
     assert set(bim[4]) == {"T"} and set(bim[5]) == {"G"}
+
+
+class _BrokenFit(genobench.Generator):
+    name = "broken_fit"
+
+    def fit(self, train, *, seed, context=None):
+        raise RuntimeError("fit exploded")
+
+
+class _BrokenPlugin:
+    @staticmethod
+    @genobench.hookimpl
+    def genobench_register_generators(register):
+        register(_BrokenFit)
+
+
+def test_generate_reports_a_failing_generator_in_one_line(tmp_path, tiny_suite_file):
+    from genobench import plugins
+
+    plugins.register_plugin(_BrokenPlugin, name="broken-generate-test")
+    try:
+        code, stderr = cli("generate", "-g", "broken_fit", "-s", tiny_suite_file,
+                                 "-n", 5, "-o", tmp_path / "x.vcf")
+    finally:
+        plugins.unregister_plugin("broken-generate-test")
+    assert code == 1
+    assert stderr.splitlines()[-1] == ("Error: generator 'broken_fit' failed in fit: "
+                                       "RuntimeError: fit exploded")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -466,6 +495,6 @@ def test_generate_mistakes_are_one_line(tmp_path, tiny_suite_file, monkeypatch, 
     base = {"--generator": "independent_sites", "--n": "5"}
     base.update(dict(zip(args[::2], args[1::2], strict=True)))
     flat = [x for pair in base.items() for x in pair]
-    code, stderr = genobench("generate", "--suite", tiny_suite_file, *flat)
+    code, stderr = cli("generate", "--suite", tiny_suite_file, *flat)
     assert code == 1
     assert stderr.startswith("Error: ") and message in stderr and stderr.count("\n") == 1

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from genobench_plugins._torch_common import knn_precision_recall, seeded
+from genobench_plugins._torch_common import correlation_score, knn_precision_recall, seeded
 from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
 from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
@@ -163,8 +163,27 @@ def test_checkpoint_chosen_on_validation_knn_f1(fitted, name):
     training = fitted[name].training_
     scored = [row for row in training["history"] if "f1" in row]
     assert scored, "no validation happened"
+    assert all(row["score"] == row["f1"] for row in scored)  # the default selection
     assert training["best_score"] == pytest.approx(max(row["f1"] for row in scored), abs=1e-4)
     assert training["best_epoch"] in [row["epoch"] for row in scored]
+
+
+def test_selection_can_reward_ld(train, validation):
+    generator = _fit("vae", train, validation, epochs=10, eval_every=5,
+                     selection="f1+correlation")
+    scored = [row for row in generator.training_["history"] if "f1" in row]
+    for row in scored:
+        assert row["score"] == pytest.approx((row["f1"] + max(row["correlation"], 0)) / 2,
+                                             abs=1e-3)
+    with pytest.raises(GeneratorError, match="selection"):
+        VAEGenerator(selection="loss")
+
+
+def test_correlation_score_is_one_for_identical_ld(train):
+    assert correlation_score(train.dosages, train.dosages) == pytest.approx(1.0)
+    rng = np.random.default_rng(1)
+    shuffled = np.stack([rng.permutation(column) for column in train.dosages.T], axis=1)
+    assert abs(correlation_score(train.dosages, shuffled)) < 0.2
 
 
 def test_progress_is_reported(train, validation):

@@ -179,10 +179,10 @@ def integer_gram(dosages, *, block_size: int = 2048, device: str = "cpu",
     return _mirror(gram, block_size)
 
 
-def _row_dot(x: torch.Tensor, vector: torch.Tensor, block_size: int = 256) -> torch.Tensor:
-    """x @ vector in float64, in row blocks (bounding the float64 copy of the dosages)."""
-    return torch.cat([x[start:start + block_size].to(torch.float64) @ vector
-                      for start in range(0, x.shape[0], block_size)])
+def _row_dot(x: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    """x @ vector, float64 (n,), through int8 products (:func:`_exact_ish_product`): the
+    dosages are read once, never converted to floats."""
+    return _exact_ish_product(x, vector.to(torch.float64)[:, None])[:, 0]
 
 
 #: Balanced base-256 digits of the fixed-point values in :func:`_exact_ish_product`.
@@ -216,6 +216,38 @@ def _exact_ish_product(x: torch.Tensor, values: torch.Tensor, method: str = "aut
                             method, torch.int32).to(torch.float64)
     weights = 256.0 ** torch.arange(_DIGITS, dtype=torch.float64, device=x.device)
     return (total.view(x.shape[0], _DIGITS, c) * weights[None, :, None]).sum(1) * step
+
+
+class _Float32:
+    """A symmetric matrix kept in float32, applied to float64 blocks."""
+
+    def __init__(self, matrix: torch.Tensor):
+        self.matrix = matrix.to(torch.float32)
+        self.shape, self.device = matrix.shape, matrix.device
+
+    def __matmul__(self, block: torch.Tensor) -> torch.Tensor:
+        return (self.matrix @ block.to(torch.float32)).to(torch.float64)
+
+
+def _centre(gram: torch.Tensor, r: torch.Tensor, c: float, large: bool, band: int = 1024):
+    """(x x^T - r 1^T - 1 r^T + c, its trace) in float64: the matrix as a tensor, or for a
+    ``large`` one (which only the Krylov iteration reads) a :class:`_Float32` filled band by
+    band, so that no float64 copy of the whole matrix is ever made."""
+    if not large:
+        centred = gram.to(torch.float64)
+        centred -= r[:, None]
+        centred -= r[None, :]
+        centred += c
+        return centred, float(torch.diagonal(centred).sum())
+    n = gram.shape[0]
+    out = torch.empty((n, n), dtype=torch.float32, device=gram.device)
+    trace = 0.0
+    for a0 in range(0, n, band):
+        rows = slice(a0, min(a0 + band, n))
+        block = gram[rows].to(torch.float64) - r[rows, None] - r[None, :] + c
+        trace += float(torch.diagonal(block[:, a0:]).sum())
+        out[rows] = block
+    return _Float32(out), trace
 
 
 class _ScaledGram:
@@ -254,6 +286,11 @@ def _top_eigenpairs(matrix, k: int):
             values, vectors = eigh(matrix.cpu().numpy(), subset_by_index=[n - k, n - 1])
         values, vectors = values[::-1], vectors[:, ::-1]
     else:
+        if isinstance(matrix, torch.Tensor):
+            # the iteration reads the whole matrix once per block: in float32, half the
+            # memory traffic and 3.5x faster here; its rounding (6e-8 relative) moves the
+            # eigenvalues by about 1e-9 and the eigenvectors less than the tolerance
+            matrix = _Float32(matrix)
         values, vectors = _block_krylov(matrix, k)
         values, vectors = values.cpu().numpy(), vectors.cpu().numpy()
     peak = np.abs(vectors).argmax(axis=0)
@@ -261,16 +298,17 @@ def _top_eigenpairs(matrix, k: int):
     return np.ascontiguousarray(values), np.ascontiguousarray(vectors)
 
 
-def _block_krylov(matrix, k: int, *, tolerance: float = 1e-8, max_blocks: int = 60):
+def _block_krylov(matrix, k: int, *, tolerance: float = 1e-6, max_blocks: int = 60):
     """Top k eigenpairs of a symmetric positive semi-definite matrix by block Krylov iteration.
 
     The basis grows by one block of 2k + 8 vectors per product with ``matrix`` (the product
     orthogonalised twice against the basis: full reorthogonalisation); the Rayleigh-Ritz
     pairs of the basis are accepted once every residual |A v - theta v| is below
     ``tolerance`` times the largest eigenvalue (Golub & Van Loan, Matrix Computations, 4th
-    ed., sections 10.3 and 10.5): the eigenvectors then agree with a dense solver's to about
-    1e-9 (checked on genotype Gram matrices, whose eigenvalues past the first few PCs form
-    a flat bulk). The start block is seeded, so results are reproducible.
+    ed., sections 10.3 and 10.5): on genotype Gram matrices, whose eigenvalues past the first
+    few PCs form a flat bulk, the default 1e-6 gives eigenvectors within 1e-8 (1 - |cos|) and
+    eigenvalues within 1e-9 of a dense solver's (6,000 individuals x 50,000 SNPs, checked
+    here). The start block is seeded, so results are reproducible.
 
     :param matrix: a float64 tensor, or an operator with ``shape``, ``device`` and
         ``matrix @ block``.
@@ -279,7 +317,9 @@ def _block_krylov(matrix, k: int, *, tolerance: float = 1e-8, max_blocks: int = 
     n = matrix.shape[0]
     width = min(2 * k + 8, n)
     columns = min(n, max_blocks * width)
-    basis = torch.empty((n, columns), dtype=torch.float64, device=matrix.device)
+    # basis and images are stored transposed, vector by row, so that the leading rows in use
+    # are one contiguous matrix (its transpose is a view BLAS reads without copying)
+    basis = torch.empty((columns, n), dtype=torch.float64, device=matrix.device)
     images = torch.empty_like(basis)
     small = torch.empty((columns, columns), dtype=torch.float64, device=matrix.device)
     generator = torch.Generator().manual_seed(0)
@@ -288,11 +328,12 @@ def _block_krylov(matrix, k: int, *, tolerance: float = 1e-8, max_blocks: int = 
     used = 0
     while True:
         new = slice(used, used + block.shape[1])
-        basis[:, new], images[:, new] = block, matrix @ block
-        small[:new.stop, new] = basis[:, :new.stop].T @ images[:, new]  # Q^T A Q, grown
+        image = matrix @ block
+        basis[new], images[new] = block.T, image.T
+        small[:new.stop, new] = basis[:new.stop] @ image  # Q^T A Q, grown by a block
         small[new, :used] = small[:used, new].T
         used = new.stop
-        q, aq = basis[:, :used], images[:, :used]
+        q, aq = basis[:used].T, images[:used].T
         t = small[:used, :used]
         with one_thread():
             theta, s = torch.linalg.eigh((t + t.T) / 2)
@@ -301,9 +342,9 @@ def _block_krylov(matrix, k: int, *, tolerance: float = 1e-8, max_blocks: int = 
         residual = torch.linalg.vector_norm(aq @ s - vectors * theta, dim=0)
         if bool((residual <= tolerance * theta[0].abs()).all()) or used >= columns:
             return theta, vectors
-        image = images[:, new][:, :columns - used]  # a basis of all n vectors is exact
+        image = image[:, :columns - used]  # a basis of all n vectors is exact
         for _ in range(2):  # twice is enough (Giraud et al. 2005, Numer Math 101:87)
-            image = image - q @ (q.T @ image)
+            image = image - q @ (basis[:used] @ image)
         block = torch.linalg.qr(image).Q
 
 
@@ -420,11 +461,7 @@ def pca(dosages, n_components: int = 10, *, scaler: str = "none", snp_chunk: int
         r = _row_dot(x, centre)
         if gram is None:
             gram = integer_gram(x, block_size=block_size, method=method)
-        centred = gram.to(torch.float64)
-        centred -= r[:, None]
-        centred -= r[None, :]
-        centred += float(centre @ centre)
-        total = float(torch.diagonal(centred).sum())
+        centred, total = _centre(gram, r, float(centre @ centre), n > DENSE_EIGEN_LIMIT)
     elif n <= SCALED_GRAM_LIMIT:
         centred = scaled_gram(x, centre, scale, snp_chunk=snp_chunk,
                               block_size=block_size).to(torch.float64)
