@@ -40,6 +40,24 @@ def main():
     """genobench: benchmark generators of synthetic genotype data."""
 
 
+def _set_size(ctx, param, value):
+    """``--size``: exported as GENOBENCH_SIZE, so job processes and Dask workers started from
+    here build the same suites."""
+    if value is not None:
+        import os
+
+        from .suites import SIZE_ENV
+
+        os.environ[SIZE_ENV] = value
+    return value
+
+
+size_option = click.option(
+    "--size", callback=_set_size, expose_value=False, metavar="NAME|FACTOR",
+    help="Suite size: a [sizes] name of the suite files (paper: the paper's sample sizes) or "
+         "a factor on every population's sample count (0.5, 4); same as GENOBENCH_SIZE.")
+
+
 def _load_specs(paths):
     from .suites import load_spec
 
@@ -103,6 +121,7 @@ def _parse_options(values) -> dict:
 @click.option("--option", "option_values", multiple=True, metavar="GENERATOR.KEY=VALUE",
               help="Generator hyperparameter, e.g. vae.epochs=20 (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display; one line per job.")
+@size_option
 def run(suites, generators, metrics, seeds, profile, out, resume, jobs, executor, scheduler,
         time_limit, memory_limit, option_values, quiet):
     """Run generators on SUITES (TOML files; shell globs welcome) and render a leaderboard."""
@@ -211,6 +230,7 @@ def _prepare_one(spec, *, refresh: bool):
 @click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--refresh", is_flag=True, help="Rebuild even when cached.")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Suites prepared at once.")
+@size_option
 def prepare(suites, refresh, jobs):
     """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
     specs = _load_specs(suites)
@@ -253,6 +273,7 @@ def prepare(suites, refresh, jobs):
               help="Also save the trained generator here, for a later --model.")
 @click.option("--option", "option_values", multiple=True, metavar="GENERATOR.KEY=VALUE",
               help="Generator hyperparameter, e.g. vae.epochs=20 (repeatable).")
+@size_option
 def generate(generator_name, suite_path, n, out, seed, profile, model_path, save_model,
              option_values):
     """Train a generator on a suite (or load a saved one) and write synthetic individuals.

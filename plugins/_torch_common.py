@@ -317,7 +317,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
     :param run_epoch: ``run_epoch(epoch)`` (0-based) trains one epoch, returns {loss: float}.
     :param modules: the modules whose weights make a checkpoint (restored at the end).
     :param validate: returns {"score": float to maximise, ...} for the current weights (k-NN
-        precision, recall, F1...), or None to keep the last weights. Called every ``eval_every`` epochs and after the last one.
+        precision, recall, F1...), or None to keep the last weights. Called every
+        ``eval_every`` epochs and after the last one.
     :param time_limit: wall-clock seconds from ``started`` (``time.monotonic()``) that training
         may use. An epoch does not start when the mean epoch time (plus a validation, when one
         is due) would cross it; at least one epoch always runs.
@@ -437,7 +438,8 @@ class TorchGenerator(genobench.Generator):
     Options common to all: ``epochs``, ``batch_size``, ``eval_every`` (epochs between
     validations), ``selection`` (what the kept checkpoint maximises on the validation split:
     "f1", the k-NN F1 as in the paper, or "f1+correlation", the mean of the F1 and the
-    correlation score, which also rewards LD), ``patience`` (validations without improvement before stopping; None: never),
+    correlation score, which also rewards LD), ``patience`` (validations without improvement
+    before stopping; None: never),
     ``validation_size`` (at most this many validation individuals scored), ``knn_k`` (None:
     about n / 20), ``device`` ("auto", "cpu", "cuda"), ``generate_batch`` (rows per generation
     batch, bounds memory).
@@ -552,8 +554,9 @@ class TorchGenerator(genobench.Generator):
     def _validator(self) -> Callable[[], dict] | None:
         """A function scoring the current weights on the validation split, or None without one.
 
-        Scores with ``selection``; generates as many individuals as are scored, conditioned on their phenotypes for
-        conditional models, with a fixed seed (so scores differ only by the weights).
+        Scores with ``selection``; generates as many individuals as are scored, conditioned on
+        their phenotypes for conditional models, with a fixed seed (so scores differ only by
+        the weights).
         """
         if self._validation is None:
             return None

@@ -176,7 +176,7 @@ def test_pcas_share_one_pooled_gram(splits, monkeypatch):
     alone = structure.gram.pca(test.dosages, 10)
     np.testing.assert_allclose(shared.scores, alone.scores, atol=1e-9)
     # past the limit, the pooled PCA is fitted on a sample and every individual projected
-    monkeypatch.setattr(structure, "POOLED_GRAM_LIMIT", 200)
+    monkeypatch.setattr(structure.neighbours, "POOLED_GRAM_LIMIT", 200)
     limited, context = run(test, holdout, ("detection_auc",))
     assert structure.fitted_pca(context, "pooled").scores.shape == (300, 10)
     assert 0 <= limited["detection_auc"].value <= 1
@@ -191,3 +191,31 @@ def test_patterson_scaled_pca_option(splits):
     reference = structure.gram.pca(test.dosages, 3, scaler="patterson")
     np.testing.assert_allclose(fit.explained_variance_ratio, reference.explained_variance_ratio)
     assert results["pca_wasserstein"].value > 0
+
+
+def test_searches_and_pcas_share_the_pooled_gram(splits, monkeypatch):
+    from genobench.metrics import kernels, neighbours, privacy
+
+    _, test, holdout = splits
+    given = []
+    original = kernels._gram_tiles
+    monkeypatch.setattr(kernels, "_gram_tiles",
+                        lambda xa, xb, g, *a: given.append(g.shape) or original(xa, xb, g, *a))
+    metrics = [m for m in structure.METRICS + privacy.METRICS if m.name in
+               ("aats", "precision", "recall", "pca_wasserstein")]
+    context = EvaluationContext(real=test, synthetic=holdout)
+    results, _ = evaluate(context, metrics)
+    # within real, within synthetic and real x synthetic: read from the one pooled product
+    assert sorted(given) == [(150, 150)] * 3
+    assert "gram/pooled" in context._cache
+    # the same values as products made afresh
+    alone = kernels.knn_distances(test.dosages, k=60)
+    np.testing.assert_array_equal(neighbours.within(context, "real", 150), alone)
+    fresh, _ = run(test, holdout, ("aats", "precision"))
+    assert fresh["precision"].value == results["precision"].value
+    # the searches leave the shared products as they found them
+    np.testing.assert_array_equal(context.cached("gram/pooled", None).numpy(),
+                                  structure.gram.integer_gram(
+                                      np.vstack([test.dosages, holdout.dosages])).numpy())
+    np.testing.assert_allclose(structure.fitted_pca(context, "real").scores,
+                               structure.gram.pca(test.dosages, 10).scores, atol=1e-9)

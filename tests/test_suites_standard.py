@@ -63,6 +63,19 @@ def test_human_suites_are_mostly_european_at_array_density():
         assert suite.panel.density == 120 and suite.panel.maf == 0.01
 
 
+def test_standard_suites_carry_traits_of_known_architecture():
+    for name in COW + ["cow_all"]:
+        (fat,) = spec(name).traits
+        assert fat["name"] == "fat_content" and fat["kind"] == "quantitative"
+        assert 0 < fat["h2"] < 1
+    for name in HUMAN + ["human_multi"]:
+        sex, height = spec(name).traits
+        assert (sex["name"], sex["kind"], height["name"]) == ("sex", "binary", "height")
+        assert height["covariates"] == {"sex": 13.0}
+    # causal variants scale with the chromosome: more on chr1 than on chr21
+    assert spec("human_chr1").traits[1]["n_causal"] > 3 * spec("human_chr21").traits[1]["n_causal"]
+
+
 def test_joined_suites_list_their_chromosome_suites():
     assert spec("cow_all").source["suites"] == [f"{name}.toml" for name in COW]
     members = spec("human_multi").source["suites"]
@@ -88,6 +101,20 @@ def test_numeric_size_multiplies_every_population():
         apply_size(spec("quick_cow"), "-2")
     with pytest.raises(SpecError, match="expected a size name"):
         apply_size(spec("quick_cow"), "big!")
+
+
+def test_size_option_of_the_commands(write_suite, monkeypatch):
+    from click.testing import CliRunner
+
+    from genobench.cli import main
+
+    monkeypatch.setenv(SIZE_ENV, "default")  # restored (unset) after the test
+    path = write_suite(SLICE, name="sized.toml")
+    result = CliRunner().invoke(main, ["prepare", "--size", "0.5", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "train/validation/test 30/10/10 individuals" in result.output  # 100 cows halved
+    result = CliRunner().invoke(main, ["prepare", "--size", "huge!", str(path)])
+    assert result.exit_code == 1 and "expected a size name" in result.output
 
 
 def test_size_environment_variable_reaches_parsing_and_the_cache_key(monkeypatch):
@@ -124,6 +151,15 @@ def check_whole_chromosome(name, expected_snps, tolerance):
     assert positions[0] < 0.01 * length and positions[-1] > 0.99 * length  # the whole of it
     gaps = np.diff(positions)
     assert gaps.max() < 20 * length / suite.train.n_snps  # evenly spread, like an array
+    traits = [trait["name"] for trait in suite.spec.traits]
+    assert list(suite.train.phenotypes.columns) == traits
+    assert not suite.test.phenotypes.isna().any().any()
+    truth = suite.info["traits"]  # the known architecture, stored with the suite
+    assert list(truth) == traits
+    for trait in suite.spec.traits:
+        if trait["kind"] == "quantitative":
+            assert truth[trait["name"]]["n_causal"] == trait["n_causal"]
+            assert 0.2 < truth[trait["name"]]["realized_h2"] < 0.9
 
 
 def test_whole_cow_chromosome_materializes():

@@ -166,16 +166,20 @@ def grm(dosages, *, snp_chunk: int = SNP_CHUNK, block_size: int = 2048,
 
 def integer_gram(dosages, *, block_size: int = 2048, device: str = "cpu",
                  method: str = "auto") -> torch.Tensor:
-    """x x^T exactly (int64, (n, n)), each pair of blocks once, then mirrored."""
+    """x x^T exactly, (n, n), each pair of blocks once, then mirrored.
+
+    int32 (entries are at most 4 m, so exact below 2**29 SNPs), half the memory of int64.
+    """
     x = _as_int8(dosages, device)
     n = x.shape[0]
-    gram = torch.zeros((n, n), dtype=torch.int64, device=x.device)
+    dtype = torch.int32 if 4 * x.shape[1] < 2**31 else torch.int64
+    gram = torch.zeros((n, n), dtype=dtype, device=x.device)
     for b0 in range(0, n, block_size):
         b1 = min(b0 + block_size, n)
         x_t = x[b0:b1].T.contiguous()
         for a0 in range(0, b1, block_size):
             gram[a0:min(a0 + block_size, n), b0:b1] = _product_t(x[a0:a0 + block_size], x_t,
-                                                                 method)
+                                                                 method, dtype)
     return _mirror(gram, block_size)
 
 

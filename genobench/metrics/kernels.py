@@ -485,7 +485,8 @@ def _integers(distances, metric: str, device) -> torch.Tensor:
     return torch.as_tensor(np.where(finite, values, _NONE), device=device)
 
 
-def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=False):
+def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=False,
+                    gram=None):
     """Exact integer distance tiles (squared for Euclidean) between the rows of two sets.
 
     :param xa: int8 (n_a, m); :param xb: int8 (n_b, m), or None for ``xa`` against itself.
@@ -493,11 +494,17 @@ def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=
         the diagonal tiles whole).
     :param squared: also yield the squared Euclidean distances (the same tile for the
         Euclidean metric, one more product for Manhattan).
+    :param gram: Euclidean only: the products ``xa @ xb.T`` (n_a, n_b) when the caller has
+        them already (:func:`genobench.metrics.gram.integer_gram` of a pooled set): the tiles
+        are then read from it instead of multiplied.
     :yields: (a0, a1, b0, b1, d, d2) int32 tiles (a1 - a0, b1 - b0); ``d2`` None unless
         ``squared``. Each column block's features are transposed once, for all row blocks.
     """
     if xa.shape[1] > _MAX_SNPS:
         raise ValueError(f"{xa.shape[1]} SNPs: int32 distances are exact up to {_MAX_SNPS}")
+    if gram is not None:
+        yield from _gram_tiles(xa, xb, gram, metric, block_size, upper)
+        return
     fa, na = _encode(xa, metric)
     fb, nb = (fa, na) if xb is None else _encode(xb, metric)
     na, nb = na.to(_DISTANCE), nb.to(_DISTANCE)
@@ -522,6 +529,25 @@ def _distance_tiles(xa, xb, metric, block_size, method, *, upper=False, squared=
                     d2 = _product_t(ya[a0:a1], yb_t, method, _DISTANCE).mul_(-2)
                     d2.add_(ea[a0:a1, None]).add_(eb[None, b0:b1])
             yield a0, a1, b0, b1, d, d2
+
+
+def _gram_tiles(xa, xb, gram, metric, block_size, upper):
+    """:func:`_distance_tiles` from given products: |x|^2 + |y|^2 - 2 x.y per tile."""
+    if metric != "euclidean":
+        raise ValueError("distances from products need the euclidean metric")
+    yb = xa if xb is None else xb
+    if tuple(gram.shape) != (xa.shape[0], yb.shape[0]):
+        raise ValueError(f"gram has shape {tuple(gram.shape)}, expected "
+                         f"{(xa.shape[0], yb.shape[0])}")
+    na, nb = _squared_norms(xa).to(_DISTANCE), _squared_norms(yb).to(_DISTANCE)
+    n_a, n_b = xa.shape[0], yb.shape[0]
+    for b0 in range(0, n_b, block_size):
+        b1 = min(b0 + block_size, n_b)
+        for a0 in range(0, b1 if upper and xb is None else n_a, block_size):
+            a1 = min(a0 + block_size, n_a)
+            d = gram[a0:a1, b0:b1].to(_DISTANCE, copy=True).mul_(-2)  # never in place
+            d.add_(na[a0:a1, None]).add_(nb[None, b0:b1])
+            yield a0, a1, b0, b1, d, d
 
 
 def _inputs(a, b, metric, device, method):
@@ -615,7 +641,7 @@ def _merge_smallest(top: torch.Tensor, rows: slice, d: torch.Tensor) -> None:
 
 
 def knn_distances(a, *, k: int, metric: str = "euclidean", block_size: int = 2048,
-                  device: str = "cpu", method: str = "auto") -> np.ndarray:
+                  device: str = "cpu", method: str = "auto", gram=None) -> np.ndarray:
     """Distances from each row of ``a`` to its ``k`` nearest other rows, nearest first.
 
     Each pair is computed once (tiles on and above the diagonal, used for both rows); every
@@ -625,6 +651,7 @@ def knn_distances(a, *, k: int, metric: str = "euclidean", block_size: int = 204
 
     :param a: (n, m) 0/1/2.
     :param k: neighbours per row (k >= 1).
+    :param gram: optional ``a @ a.T`` (Euclidean only), used instead of new products.
     :returns: float64 array (n, k), rows ascending; inf where a row has fewer than ``k``
         others. Column ``k - 1`` is the radius of the k-NN ball of Kynkaanniemi et al. 2019.
     """
@@ -633,7 +660,7 @@ def knn_distances(a, *, k: int, metric: str = "euclidean", block_size: int = 204
     x, _ = _inputs(a, None, metric, device, method)
     top = torch.full((x.shape[0], k), _NONE, dtype=_DISTANCE, device=x.device)
     for a0, a1, b0, b1, d, _ in _distance_tiles(x, None, metric, block_size, method,
-                                                upper=True):
+                                                upper=True, gram=gram):
         if a0 == b0:
             d.fill_diagonal_(_NONE)
         _merge_smallest(top, slice(a0, a1), d)
@@ -715,7 +742,7 @@ class CrossNeighbours:
 
 def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b=None,
                      kinship: bool = False, block_size: int = 2048, device: str = "cpu",
-                     method: str = "auto") -> CrossNeighbours:
+                     method: str = "auto", gram=None) -> CrossNeighbours:
     """Nearest neighbours across two sets, k-NN ball coverage and kinship, from one pass.
 
     Ball coverage is the manifold test of Kynkaanniemi et al. 2019: a row of ``a`` is
@@ -726,6 +753,7 @@ def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b
         returns them (compared exactly, as integers), or None for no coverage of ``b``.
     :param radius_b: likewise for ``b``'s rows, or None.
     :param kinship: also reduce KING-robust kinship (:func:`_king`) over all pairs.
+    :param gram: optional ``a @ b.T`` (Euclidean only), used instead of new products.
     :returns: :class:`CrossNeighbours`.
     """
     xa, xb = _inputs(a, b, metric, device, method)
@@ -743,7 +771,7 @@ def cross_neighbours(a, b, *, metric: str = "euclidean", radius_a=None, radius_b
         bounds = list(KING_THRESHOLDS.values())
         counts = torch.zeros(len(bounds), dtype=torch.int64, device=xa.device)
     for a0, a1, b0, b1, d, d2 in _distance_tiles(xa, xb, metric, block_size, method,
-                                                 squared=kinship):
+                                                 squared=kinship, gram=gram):
         row_min[a0:a1] = torch.minimum(row_min[a0:a1], d.min(1).values)
         col_min[b0:b1] = torch.minimum(col_min[b0:b1], d.min(0).values)
         if rb is not None:

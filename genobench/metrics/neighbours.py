@@ -9,14 +9,16 @@ k-NN radius), a real-vs-synthetic search also decides ball coverage for precisio
 and a search against the training set also reduces KING kinship.
 
 Sets compared with AATS or k-NN are first brought to the same size: the larger is subsampled
-without replacement, from ``default_rng([subsample_seed, set code])``.
+without replacement, from ``default_rng([subsample_seed, set code])``. Whole real and synthetic
+sets under the Euclidean distance take their products from one exact Gram matrix of the two
+sets pooled (:func:`pooled_gram`), which the PCAs of :mod:`.structure` use too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import gram, kernels
 from .base import EvaluationContext
 
 _SET_CODES = {"real": 0, "synthetic": 1, "train": 2}  # one subsample stream per set
@@ -24,6 +26,45 @@ _SET_CODES = {"real": 0, "synthetic": 1, "train": 2}  # one subsample stream per
 #: k of the k-NN manifold estimate when the suite does not set ``knn_k``: the value Xie et
 #: al. 2026 use on one chromosome.
 DEFAULT_KNN_K = 60
+#: Largest pool of real and synthetic individuals whose exact Gram matrix is kept (int32,
+#: 4 bytes per pair: 1.6 GB at this size) and shared by the Euclidean searches and the PCAs.
+POOLED_GRAM_LIMIT = 20_000
+
+
+def pooled_dosages(context: EvaluationContext) -> np.ndarray:
+    """Real then synthetic individuals in one array (cached)."""
+    return context.cached("dosages/pooled", lambda: np.concatenate(
+        [context.real.dosages, context.synthetic.dosages]))
+
+
+def pooled_gram(context: EvaluationContext):
+    """x x^T of the real and synthetic individuals pooled, real first (cached), or None past
+    :data:`POOLED_GRAM_LIMIT` individuals.
+
+    Its blocks are the products every real-synthetic search needs (within each set and
+    across) and the Gram matrices of the real, synthetic and pooled PCAs, so one product of
+    (n_real + n_syn)^2 / 2 pairs serves them all.
+    """
+    if context.real.n_samples + context.synthetic.n_samples > POOLED_GRAM_LIMIT:
+        return None
+    return context.cached("gram/pooled", lambda: gram.integer_gram(
+        pooled_dosages(context), device=context.device))
+
+
+def _gram_block(context: EvaluationContext, rows: str, columns: str, sizes):
+    """The block of :func:`pooled_gram` for whole sets ``rows`` x ``columns`` (Euclidean
+    searches only), or None."""
+    whole = all(getattr(context, which).n_samples == size
+                for which, size in zip((rows, columns), sizes, strict=True))
+    if (distance_metric(context) != "euclidean" or not whole
+            or {rows, columns} - {"real", "synthetic"}):
+        return None
+    pooled = pooled_gram(context)
+    if pooled is None:
+        return None
+    n_real = context.real.n_samples
+    span = {"real": slice(0, n_real), "synthetic": slice(n_real, None)}
+    return pooled[span[rows], span[columns]]
 
 
 def distance_metric(context: EvaluationContext) -> str:
@@ -74,7 +115,8 @@ def within(context: EvaluationContext, which: str, size: int) -> np.ndarray:
     return context.cached(
         f"neighbours/{metric}/within/{which}:{size}/k{k}",
         lambda: kernels.knn_distances(subsample(context, which, size), k=k, metric=metric,
-                                      device=context.device))
+                                      device=context.device,
+                                      gram=_gram_block(context, which, which, (size, size))))
 
 
 def cross(context: EvaluationContext, which: str, size: int, other: str = "synthetic",
@@ -98,7 +140,8 @@ def cross(context: EvaluationContext, which: str, size: int, other: str = "synth
                          radius_b=within(context, other, other_size)[:, -1])
         return kernels.cross_neighbours(
             subsample(context, which, size), subsample(context, other, other_size),
-            metric=metric, kinship=which == "train", device=context.device, **radii)
+            metric=metric, kinship=which == "train", device=context.device,
+            gram=_gram_block(context, which, other, (size, other_size)), **radii)
 
     key = f"neighbours/{metric}/cross/{which}:{size}/{other}:{other_size}"
     if coverage:

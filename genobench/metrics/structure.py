@@ -46,9 +46,6 @@ DEFAULT_WASSERSTEIN_POINTS = 2000
 DEFAULT_FOLDS = 5
 #: Points per set in the PC1/PC2 scatter curves.
 SCATTER_POINTS = 1000
-#: Largest pool of real and synthetic individuals whose integer Gram matrix is kept (8 bytes
-#: per pair: 3.2 GB at this size).
-POOLED_GRAM_LIMIT = 20_000
 
 
 def _sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
@@ -58,20 +55,11 @@ def _sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def _pooled_dosages(context: EvaluationContext) -> np.ndarray:
-    """Real then synthetic individuals in one array (cached)."""
-    return context.cached("dosages/pooled", lambda: np.concatenate(
-        [context.real.dosages, context.synthetic.dosages]))
-
-
 def _pooled_gram(context: EvaluationContext):
-    """The exact integer Gram matrix of the pooled individuals (cached), or None when the PCAs
-    do not use it: a scaled PCA, or more than :data:`POOLED_GRAM_LIMIT` individuals."""
-    pooled_n = context.real.n_samples + context.synthetic.n_samples
-    if str(context.option("pca_scaler", "none")) != "none" or pooled_n > POOLED_GRAM_LIMIT:
+    """:func:`.neighbours.pooled_gram` when the PCAs use it (unscaled), else None."""
+    if str(context.option("pca_scaler", "none")) != "none":
         return None
-    return context.cached("gram/pooled", lambda: gram.integer_gram(
-        _pooled_dosages(context), device=context.device))
+    return neighbours.pooled_gram(context)
 
 
 def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
@@ -81,27 +69,29 @@ def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
     ``pca_components`` components (default 10, at most n - 1) of dosages standardised by
     ``pca_scaler`` ("none", centring only as scikit-learn's PCA in the paper; or
     "patterson"). With "none", the three PCAs share one exact integer Gram matrix of the
-    pooled individuals (the real and synthetic ones are its diagonal blocks) while the pool
-    has at most :data:`POOLED_GRAM_LIMIT` individuals; a larger pool is fitted on a fixed
-    sample of that many and the rest projected.
+    pooled individuals (:func:`.neighbours.pooled_gram`; the real and synthetic ones are its
+    diagonal blocks) while the pool has at most ``neighbours.POOLED_GRAM_LIMIT``
+    individuals; a larger pool is fitted on a fixed sample of that many and the rest
+    projected.
     """
     k = int(context.option("pca_components", DEFAULT_COMPONENTS))
     scaler = str(context.option("pca_scaler", "none"))
     n_real = context.real.n_samples
     pooled_n = n_real + context.synthetic.n_samples
+    limit = neighbours.POOLED_GRAM_LIMIT
 
     def fit():
-        dosages = (_pooled_dosages(context) if which == "pooled"
+        dosages = (neighbours.pooled_dosages(context) if which == "pooled"
                    else getattr(context, which).dosages)
         pooled = _pooled_gram(context)
         if pooled is not None:
             block = {"real": pooled[:n_real, :n_real], "synthetic": pooled[n_real:, n_real:],
                      "pooled": pooled}[which]
             return gram.pca(dosages, k, scaler=scaler, device=context.device, gram=block)
-        if which != "pooled" or pooled_n <= POOLED_GRAM_LIMIT:
+        if which != "pooled" or pooled_n <= limit:
             return gram.pca(dosages, k, scaler=scaler, device=context.device)
         seed = int(context.option("subsample_seed", 0))
-        sample = _sample_rows(pooled_n, POOLED_GRAM_LIMIT, seed + 2)
+        sample = _sample_rows(pooled_n, limit, seed + 2)
         fit = gram.pca(dosages[sample], k, scaler=scaler, device=context.device)
         fit.scores = fit.transform(dosages, device=context.device)
         return fit
