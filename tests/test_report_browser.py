@@ -123,11 +123,13 @@ def test_plots_render(page):
     assert all(box and box["width"] > 100 and box["height"] > 100 for box in boxes)
 
 
-def test_committed_baseline_page(browser):
-    """The leaderboard of a real run (the regression baseline) loads cleanly too."""
-    page_file = ROOT / "reports" / "baseline" / "quick" / "leaderboard.html"
+@pytest.mark.parametrize("folder", ["baseline/quick", "published/standard"])
+def test_committed_leaderboard_pages(browser, folder):
+    """The leaderboards of real runs (the regression baseline, the published standard-suite
+    leaderboard) load cleanly too."""
+    page_file = ROOT / "reports" / folder / "leaderboard.html"
     if not page_file.exists():
-        pytest.skip("no committed baseline leaderboard")
+        pytest.skip(f"no committed leaderboard in reports/{folder}")
     context = browser.new_context()
     page = context.new_page()
     problems = []
