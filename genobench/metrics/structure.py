@@ -156,7 +156,10 @@ class PCAWassersteinMetric(Metric):
                               numItermax=10_000_000)
         fit_real, fit_synthetic = fitted_pca(context, "real"), fitted_pca(context, "synthetic")
         # share of the synthetic set's own variance along the real components
-        along_real = synthetic.var(axis=0, ddof=1) / fit_synthetic.total_variance
+        # (NaN when the synthetic individuals are all identical: no variance to share)
+        total = fit_synthetic.total_variance
+        along_real = (synthetic.var(axis=0, ddof=1) / total if total > 0
+                      else np.full(synthetic.shape[1], math.nan))
         shown_real = _sample_rows(len(real), SCATTER_POINTS, seed)
         shown_synthetic = _sample_rows(len(synthetic), SCATTER_POINTS, seed + 1)
         curves = {
