@@ -657,7 +657,8 @@ def _allele_frequency_plot(jobs: list[dict], style: dict, max_points: int = 4000
                      linewidths=0, rasterized=True)
         axes.plot([0, 1], [0, 1], color="0.4", linewidth=0.8, linestyle=":")
         finite = np.isfinite(real) & np.isfinite(synthetic)
-        r = np.corrcoef(real[finite], synthetic[finite])[0, 1] if finite.sum() > 2 else np.nan
+        constant = finite.sum() <= 2 or np.ptp(synthetic[finite]) == 0 or np.ptp(real[finite]) == 0
+        r = np.nan if constant else np.corrcoef(real[finite], synthetic[finite])[0, 1]
         axes.set_title(_label(generator, 28) + (f"\nr = {r:.4f}" if np.isfinite(r) else ""),
                        fontsize=9, style="italic" if look["reference"] else "normal")
         axes.set(xlim=(0, 1), ylim=(0, 1))
