@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny simulated suite, an isolated cache, the plugin registry."""
+"""Shared fixtures: a tiny simulated suite, an isolated cache, the plugin registry; and
+:func:`coalescent_sample`, the common-SNP coalescent data of the metric tests."""
 
 from __future__ import annotations
 
@@ -32,6 +33,34 @@ TINY_SUITE = textwrap.dedent("""\
     [run]
     seeds = [1]
 """)
+
+
+def coalescent_sample(n_individuals: int, *, length: float, seed: int, min_maf: float = 0.05,
+                      snp_prefix: str = "snp"):
+    """A msprime sample with recombination (so with LD), common SNPs only, as GenotypeData.
+
+    :param n_individuals: diploid individuals (individual i holds haplotypes 2i and 2i + 1).
+    :param length: sequence length (bp); recombination and mutation rates 1e-8, Ne 10,000.
+    :param min_maf: SNPs with a lower minor-allele frequency are dropped.
+    :returns: dosages (n, m) int8, 1-based positions on chromosome "1", ids
+        ``{snp_prefix}{j}`` and ``ind{i}``.
+    """
+    import msprime
+    import numpy as np
+
+    from genobench.data import GenotypeData
+
+    ts = msprime.sim_ancestry(samples=n_individuals, sequence_length=length,
+                              recombination_rate=1e-8, population_size=10_000, random_seed=seed)
+    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
+                               model=msprime.BinaryMutationModel())
+    haplotypes = ts.genotype_matrix()  # sites x haplotypes
+    dosages = (haplotypes[:, 0::2] + haplotypes[:, 1::2]).T.astype(np.int8)
+    p = dosages.mean(axis=0) / 2
+    keep = np.minimum(p, 1 - p) >= min_maf
+    return GenotypeData(dosages[:, keep], ts.sites_position[keep].astype(np.int64) + 1, "1",
+                        [f"{snp_prefix}{j}" for j in range(int(keep.sum()))],
+                        [f"ind{i}" for i in range(n_individuals)])
 
 
 @pytest.fixture(scope="session", autouse=True)

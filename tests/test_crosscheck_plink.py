@@ -8,11 +8,10 @@ about six significant digits). Without PLINK the tests skip, except in CI where 
 
 import subprocess
 
-import msprime
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import require_tool
+from conftest import coalescent_sample, require_tool
 
 from genobench import io
 from genobench.data import GenotypeData
@@ -22,18 +21,8 @@ TOLERANCE = 1e-4
 
 
 def simulate(n_individuals, *, length=2e6, seed=21, min_maf=0.05) -> GenotypeData:
-    ts = msprime.sim_ancestry(samples=n_individuals, sequence_length=length,
-                              recombination_rate=1e-8, population_size=10_000, random_seed=seed)
-    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
-                               model=msprime.BinaryMutationModel())
-    haplotypes = ts.genotype_matrix()
-    dosages = (haplotypes[:, 0::2] + haplotypes[:, 1::2]).T.astype(np.int8)
-    p = dosages.mean(axis=0) / 2
-    keep = np.minimum(p, 1 - p) >= min_maf
-    positions = ts.sites_position[keep].astype(np.int64) + 1
-    return GenotypeData(dosages[:, keep], positions, "1",
-                        [f"rs{j}" for j in range(int(keep.sum()))],
-                        [f"ind{i}" for i in range(n_individuals)])
+    return coalescent_sample(n_individuals, length=length, seed=seed, min_maf=min_maf,
+                             snp_prefix="rs")
 
 
 @pytest.fixture(scope="module")

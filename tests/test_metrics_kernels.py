@@ -1,10 +1,10 @@
 """The blocked torch kernels against direct references: numpy, scikit-allel, scikit-learn."""
 
 import allel
-import msprime
 import numpy as np
 import pytest
 import torch
+from conftest import coalescent_sample
 from scipy.spatial.distance import squareform
 from sklearn.neighbors import NearestNeighbors
 
@@ -13,15 +13,8 @@ from genobench.metrics import kernels
 
 def simulate(n_individuals, *, length=2e6, seed=1, min_maf=0.05):
     """Diploid dosages (n, m) and 1-based positions from a coalescent with recombination."""
-    ts = msprime.sim_ancestry(samples=n_individuals, sequence_length=length,
-                              recombination_rate=1e-8, population_size=10_000, random_seed=seed)
-    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
-                               model=msprime.BinaryMutationModel())
-    haplotypes = ts.genotype_matrix()  # sites x haplotypes; individual i has 2i and 2i + 1
-    dosages = (haplotypes[:, 0::2] + haplotypes[:, 1::2]).T.astype(np.int8)
-    p = dosages.mean(axis=0) / 2
-    keep = np.minimum(p, 1 - p) >= min_maf
-    return dosages[:, keep], ts.sites_position[keep].astype(np.int64) + 1
+    data = coalescent_sample(n_individuals, length=length, seed=seed, min_maf=min_maf)
+    return data.dosages, data.positions
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Privacy metrics, computed through EvaluationContext and evaluate() as the runner calls them."""
 
-import msprime
 import numpy as np
 import pytest
+from conftest import coalescent_sample
 from sklearn.neighbors import NearestNeighbors
 
 from genobench.data import GenotypeData
@@ -14,17 +14,7 @@ NAMES = ("aa_real", "aa_synthetic", "aats", "privacy_loss", "dcr", "exact_copies
 
 def simulate(n_individuals, *, length=1e6, seed=5, min_maf=0.05) -> GenotypeData:
     """A coalescent sample with recombination, common SNPs only."""
-    ts = msprime.sim_ancestry(samples=n_individuals, sequence_length=length,
-                              recombination_rate=1e-8, population_size=10_000, random_seed=seed)
-    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
-                               model=msprime.BinaryMutationModel())
-    haplotypes = ts.genotype_matrix()
-    dosages = (haplotypes[:, 0::2] + haplotypes[:, 1::2]).T.astype(np.int8)
-    p = dosages.mean(axis=0) / 2
-    keep = np.minimum(p, 1 - p) >= min_maf
-    return GenotypeData(dosages[:, keep], ts.sites_position[keep].astype(np.int64) + 1, "1",
-                        [f"snp{j}" for j in range(int(keep.sum()))],
-                        [f"ind{i}" for i in range(n_individuals)])
+    return coalescent_sample(n_individuals, length=length, seed=seed, min_maf=min_maf)
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,10 @@
 
 import json
 
-import msprime
 import numpy as np
 import ot
 import pytest
+from conftest import coalescent_sample
 from sklearn.decomposition import PCA
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
@@ -18,17 +18,7 @@ NAMES = ("pca_wasserstein", "precision", "recall", "f1", "detection_auc")
 
 
 def simulate(n_individuals, *, length=1e6, seed=13, min_maf=0.05) -> GenotypeData:
-    ts = msprime.sim_ancestry(samples=n_individuals, sequence_length=length,
-                              recombination_rate=1e-8, population_size=10_000, random_seed=seed)
-    ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed + 1,
-                               model=msprime.BinaryMutationModel())
-    haplotypes = ts.genotype_matrix()
-    dosages = (haplotypes[:, 0::2] + haplotypes[:, 1::2]).T.astype(np.int8)
-    p = dosages.mean(axis=0) / 2
-    keep = np.minimum(p, 1 - p) >= min_maf
-    return GenotypeData(dosages[:, keep], ts.sites_position[keep].astype(np.int64) + 1, "1",
-                        [f"snp{j}" for j in range(int(keep.sum()))],
-                        [f"ind{i}" for i in range(n_individuals)])
+    return coalescent_sample(n_individuals, length=length, seed=seed, min_maf=min_maf)
 
 
 @pytest.fixture(autouse=True)
