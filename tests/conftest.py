@@ -63,6 +63,25 @@ def coalescent_sample(n_individuals: int, *, length: float, seed: int, min_maf: 
                         [f"ind{i}" for i in range(n_individuals)])
 
 
+def independent_sites_sample(data, n: int, seed: int = 0):
+    """``n`` individuals whose SNPs are each drawn on their own from ``data``'s allele
+    frequencies: the frequencies kept, no LD and no structure at all."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return data.with_dosages(rng.binomial(2, data.allele_frequencies(), (n, data.n_snps)))
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Run a test's LAPACK/BLAS references on one thread: they stall on threads when the
+    machine is busy (tests run alongside other work), and one is fastest at test sizes."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Every test session materializes suites into its own cache folder."""

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import coalescent_sample
+from conftest import coalescent_sample, independent_sites_sample
 
 from genobench.data import GenotypeData
 from genobench.metrics import fidelity, gram, kernels
@@ -23,13 +23,6 @@ def splits():
     data = simulate(600)
     order = np.random.default_rng(0).permutation(data.n_samples)
     return tuple(data.take_samples(order[k * 200:(k + 1) * 200]) for k in range(3))
-
-
-def independent_sites(data: GenotypeData, n: int, seed: int = 0) -> GenotypeData:
-    """Each SNP drawn on its own from ``data``'s allele frequencies: no LD at all."""
-    rng = np.random.default_rng(seed)
-    dosages = rng.binomial(2, data.allele_frequencies(), size=(n, data.n_snps))
-    return data.with_dosages(dosages)
 
 
 def run(real, synthetic, names=NAMES, **options):
@@ -107,7 +100,7 @@ def test_genotype_frequency_r_is_mean_of_three(splits):
 
 def test_fst_matches_direct_formula(splits):
     train, test, _ = splits
-    synthetic = independent_sites(train, 150, seed=3)
+    synthetic = independent_sites_sample(train, 150, seed=3)
     value = run(test, synthetic, ["fst"])[0]["fst"].value
     p1, p2 = test.allele_frequencies(), synthetic.allele_frequencies()
     h_s = (2 * p1 * (1 - p1) + 2 * p2 * (1 - p2)) / 2
@@ -122,7 +115,8 @@ def test_fst_matches_direct_formula(splits):
 def test_independent_sites_lose_ld(splits):
     train, test, holdout = splits
     near = run(test, holdout, ["ld_decay_distance"])[0]["ld_decay_distance"]
-    far = run(test, independent_sites(train, 200), ["ld_decay_distance"])[0]["ld_decay_distance"]
+    far = run(test, independent_sites_sample(train, 200),
+              ["ld_decay_distance"])[0]["ld_decay_distance"]
     assert far.value > 0.05
     assert far.value > 5 * near.value
     curves = far.curves
@@ -178,7 +172,7 @@ def test_correlation_score_sees_lost_ld(splits):
         gram.correlation_score(test.dosages, holdout.dosages), abs=1e-12)
     m = test.n_snps
     assert results["correlation_score"].note == f"{m * (m - 1) // 2} SNP pairs"
-    lost = run(test, independent_sites(train, 200), ["correlation_score"])[0]
+    lost = run(test, independent_sites_sample(train, 200), ["correlation_score"])[0]
     assert abs(lost["correlation_score"].value) < 0.1 < results["correlation_score"].value
 
 
@@ -193,7 +187,7 @@ def test_ld_r2_difference_is_the_window_comparison(splits):
     assert len(near.curves["heatmap_real"]) == len(near.curves["heatmap_synthetic"]) == 32 ** 2
     r2 = np.nan_to_num(kernels.ld_matrix(test.dosages[:, :32]))
     np.testing.assert_allclose(near.curves["heatmap_real"], r2.ravel())
-    far = run(test, independent_sites(train, 200), ["ld_r2_difference"],
+    far = run(test, independent_sites_sample(train, 200), ["ld_r2_difference"],
               ld_max_distance=3e5)[0]["ld_r2_difference"]
     assert far.value > 1.5 * near.value
     assert far.curves["r2_correlation"][0] < 0.2 < near.curves["r2_correlation"][0]

@@ -8,15 +8,7 @@ from sklearn.decomposition import PCA as ScikitPCA
 
 from genobench.metrics import gram
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The references' LAPACK calls stall on threads when the machine is busy (tests run
-    alongside other work); one thread is fastest at these sizes anyway."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import ot
 import pytest
-from conftest import coalescent_sample
+from conftest import coalescent_sample, independent_sites_sample
 from sklearn.decomposition import PCA
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
@@ -21,14 +21,7 @@ def simulate(n_individuals, *, length=1e6, seed=13, min_maf=0.05) -> GenotypeDat
     return coalescent_sample(n_individuals, length=length, seed=seed, min_maf=min_maf)
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The references' LAPACK calls stall on threads when the machine is busy (tests run
-    alongside other work); one thread is fastest at these sizes anyway."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +29,6 @@ def splits():
     data = simulate(450)
     order = np.random.default_rng(0).permutation(data.n_samples)
     return tuple(data.take_samples(order[k * 150:(k + 1) * 150]) for k in range(3))
-
-
-def independent_sites(data: GenotypeData, n: int, seed: int = 0) -> GenotypeData:
-    rng = np.random.default_rng(seed)
-    return data.with_dosages(rng.binomial(2, data.allele_frequencies(), (n, data.n_snps)))
 
 
 def run(real, synthetic, names=NAMES, **options):
@@ -86,7 +74,7 @@ def test_knn_precision_recall_match_scikit_learn(splits, metric):
     train, test, holdout = splits
     # half real-like individuals, half without LD (off the real manifold)
     synthetic = holdout.with_dosages(np.vstack([
-        holdout.dosages[:75], independent_sites(train, 75, seed=2).dosages]))
+        holdout.dosages[:75], independent_sites_sample(train, 75, seed=2).dosages]))
     results, _ = run(test, synthetic, ("precision", "recall", "f1"), distance=metric, knn_k=5)
     precision, recall = knn_reference(test.dosages, synthetic.dosages, 5, metric)
     assert 0 < precision < 1 and 0 < recall < 1
@@ -120,7 +108,7 @@ def test_pca_wasserstein_matches_a_direct_computation(splits):
                                pca.explained_variance_ratio_, rtol=1e-9)
     assert len(result.curves["real_pc1"]) == len(result.curves["synthetic_pc2"]) == 150
     assert "W2 on 4 PCs" in result.note
-    far = run(test, independent_sites(train, 150), ("pca_wasserstein",), pca_components=4)[0]
+    far = run(test, independent_sites_sample(train, 150), ("pca_wasserstein",), pca_components=4)[0]
     assert far["pca_wasserstein"].value > 1.2 * result.value
 
 
@@ -139,7 +127,7 @@ def test_detection_auc_tells_only_different_sets_apart(splits):
     assert "10 PC coordinates and their squares, mean AUC of 5-fold" in alike["detection_auc"].note
     assert context.cached("pca/pooled/10/none", None).scores.shape == (300, 10)
     # the right allele frequencies but no LD: the haplotype structure the PCs carry is gone
-    apart, _ = run(test, independent_sites(train, 150), ("detection_auc",))
+    apart, _ = run(test, independent_sites_sample(train, 150), ("detection_auc",))
     assert apart["detection_auc"].value > 0.9
     assert len(apart["detection_auc"].curves["fold_auc"]) == 5
 
