@@ -8,7 +8,8 @@ from conftest import coalescent_sample
 from scipy.spatial.distance import squareform
 from sklearn.neighbors import NearestNeighbors
 
-from genobench.metrics import kernels
+from genobench import kernels
+from genobench.kernels.ld import window_block_size
 
 
 def simulate(n_individuals, *, length=2e6, seed=1, min_maf=0.05):
@@ -54,7 +55,7 @@ def test_int8_product_pads_to_cuda_shapes():
     rng = np.random.default_rng(2)
     a = rng.integers(0, 3, (5, 13), dtype=np.int8)
     b = rng.integers(0, 3, (13, 3), dtype=np.int8)
-    got = kernels._int8_product(torch.from_numpy(a), torch.from_numpy(b), pad=True)
+    got = kernels.int8_product(torch.from_numpy(a), torch.from_numpy(b), pad=True)
     assert got.shape == (5, 3)
     np.testing.assert_array_equal(got.numpy(), a.astype(np.int64) @ b.astype(np.int64))
 
@@ -244,9 +245,9 @@ def test_ld_window_comparison_matches_brute_force(genotypes, block_size):
 def test_window_block_fits_the_window():
     dense = np.arange(0, 10_000_000, 100)  # 10,001 SNPs per Mb
     sparse = np.arange(0, 100_000_000, 20_000)  # 51 SNPs per Mb
-    assert kernels._window_block(dense, 1e6, None) == 1024
-    assert kernels._window_block(sparse, 1e6, None) == 128
-    assert kernels._window_block(sparse, 1e6, 64) == 64
+    assert window_block_size(dense, 1e6, None) == 1024
+    assert window_block_size(sparse, 1e6, None) == 128
+    assert window_block_size(sparse, 1e6, 64) == 64
 
 
 # -- k nearest neighbours, ball coverage, kinship -------------------------------------------

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import gram, kernels
+from . import kernels  # the re-exports of genobench.kernels (tests patch them here)
 from .base import EvaluationContext
 
 _SET_CODES = {"real": 0, "synthetic": 1, "train": 2}  # one subsample stream per set
 
-#: k of the k-NN manifold estimate when the suite does not set ``knn_k``: the value Xie et
-#: al. 2026 use on one chromosome.
-DEFAULT_KNN_K = 60
+#: The k-NN size rule (see :func:`knn_k`): k = max(KNN_MIN_K, round(KNN_SHARE * n)).
+KNN_SHARE = 0.005
+KNN_MIN_K = 3
+#: A suite's own ``knn_k`` above this share of the individuals saturates the balls.
+KNN_MAX_SHARE = 0.1
 #: Largest pool of real and synthetic individuals whose exact Gram matrix is kept (int32,
-#: 4 bytes per pair: 1.6 GB at this size) and shared by the Euclidean searches and the PCAs.
-POOLED_GRAM_LIMIT = 20_000
+#: 4 bytes per pair: 0.4 GB at this size) and shared by the Euclidean searches and the PCAs;
+#: past it every search goes tile by tile and keeps only its k best per row (no n x n matrix).
+POOLED_GRAM_LIMIT = 10_000
 
 
 def pooled_dosages(context: EvaluationContext) -> np.ndarray:
@@ -47,7 +50,7 @@ def pooled_gram(context: EvaluationContext):
     """
     if context.real.n_samples + context.synthetic.n_samples > POOLED_GRAM_LIMIT:
         return None
-    return context.cached("gram/pooled", lambda: gram.integer_gram(
+    return context.cached("gram/pooled", lambda: kernels.integer_gram(
         pooled_dosages(context), device=context.device))
 
 
@@ -75,9 +78,37 @@ def distance_metric(context: EvaluationContext) -> str:
     return metric
 
 
+def default_knn_k(size: int) -> int:
+    """k of the k-NN balls by the size rule: ``max(3, round(0.005 * size))``.
+
+    Xie et al. 2026 chose k = 60 from real-vs-real analysis for test sets of about 12,000 to
+    19,000 individuals (k/n about 0.3-0.5 %); Kynkaanniemi et al. 2019 use k = 3. Keeping k/n at
+    0.5 % (at least 3) keeps real-vs-real precision and recall below saturation at every suite
+    size: with k near n every ball holds nearly every individual and any generator scores 1.
+    """
+    return max(KNN_MIN_K, int(round(KNN_SHARE * size)))
+
+
 def knn_k(context: EvaluationContext, size: int) -> int:
-    """k of the k-NN balls for sets of ``size``: the ``knn_k`` option, at most size - 1."""
-    return max(1, min(int(context.option("knn_k", DEFAULT_KNN_K)), size - 1))
+    """k of the k-NN balls for sets of ``size``: the suite's ``knn_k`` option, or the size rule
+    (:func:`default_knn_k`); never more than size - 1 neighbours are searched."""
+    wanted = context.option("knn_k", None)
+    k = default_knn_k(size) if wanted is None else int(wanted)
+    return max(1, min(k, size - 1))
+
+
+def knn_saturation(context: EvaluationContext, size: int) -> str | None:
+    """Why the suite's ``knn_k`` saturates k-NN balls at ``size`` individuals, or None.
+
+    A k above :data:`KNN_MAX_SHARE` of the individuals makes every ball cover most of the other
+    set, so precision and recall reach 1 for nearly any generator; such a k is refused, never
+    capped into saturation.
+    """
+    wanted = context.option("knn_k", None)
+    if wanted is None or int(wanted) <= KNN_MAX_SHARE * size:
+        return None
+    return (f"knn_k={int(wanted)} saturates k-NN balls with {size} individuals per set "
+            f"(at most {int(KNN_MAX_SHARE * size)}; leave knn_k unset for the size rule)")
 
 
 def equal_size(context: EvaluationContext, which: str = "real") -> int:
@@ -127,7 +158,7 @@ def cross(context: EvaluationContext, which: str, size: int, other: str = "synth
     :func:`within`); a search from the training set also reduces KING kinship.
 
     :param other_size: individuals of ``other``; default ``size``.
-    :returns: :class:`~genobench.metrics.kernels.CrossNeighbours` with ``a`` = ``which``.
+    :returns: :class:`~genobench.kernels.CrossNeighbours` with ``a`` = ``which``.
     """
     metric = distance_metric(context)
     other_size = size if other_size is None else other_size
