@@ -9,14 +9,13 @@ as a keyword-only ``seed``; child seeds are derived with ``numpy.random.default_
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .data import GenotypeData
+from .errors import GeneratorError
 
 #: Training budgets a run can ask for (the deep-model issue gives them meaning per model).
 PROFILES = ("quick", "standard", "paper")
@@ -26,7 +25,9 @@ PROFILES = ("quick", "standard", "paper")
 class FitContext:
     """What the harness knows besides the training data, handed to :meth:`Generator.fit`.
 
-    :ivar validation: the validation split (for checkpoint selection or a holdout reference).
+    :ivar validation: the validation split (for checkpoint selection).
+    :ivar reference: the suite's reference draws (real individuals no split holds, each the
+        test split's size), for the reference row only (:mod:`genobench.anchors`).
     :ivar source: the suite's ``[source]`` table as validated (for example the stdpopsim
         species, demographic model and contig), so a generator can re-simulate from it.
     :ivar suite: the suite name.
@@ -37,6 +38,7 @@ class FitContext:
     """
 
     validation: GenotypeData | None = None
+    reference: list | None = None
     source: dict = dataclasses.field(default_factory=dict)
     suite: str = ""
     profile: str = "quick"
@@ -87,16 +89,51 @@ class Generator:
         """
         raise NotImplementedError
 
-    def save(self, path) -> None:
-        """Write the fitted generator to ``path`` so it can generate later."""
-        with open(Path(path), "wb") as handle:
-            pickle.dump(self, handle)
+    # -- saved models ------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """What a saved model holds: a flat dict of numpy arrays and plain JSON values.
+
+        The default collects the public attributes ending in ``_`` that :meth:`fit` set
+        (``frequencies_``...), which serves a generator whose fitted state is arrays and
+        numbers; override it (with :meth:`set_state`) for anything else, such as torch modules.
+        Arrays must hold numbers or strings (no objects): model files never carry code.
+        """
+        state = {key: value for key, value in vars(self).items()
+                 if key.endswith("_") and not key.startswith("_")}
+        if not state:
+            raise GeneratorError(f"{self.name}: nothing to save; fit the generator first")
+        return state
+
+    def set_state(self, state: dict[str, Any], *, device: str | None = None) -> None:
+        """Restore what :meth:`get_state` returned, on a fresh instance built from the options.
+
+        The default sets each entry as an attribute. ``state["snp_ids_"]`` holds the panel's
+        SNP ids (the file's header keeps them). :param device: "cpu", "cuda" or None (the
+        generator's own choice), for generators that place tensors.
+        """
+        for key, value in state.items():
+            setattr(self, key, value)
+
+    def save(self, path, *, snp_ids=None, suite: str = "") -> None:
+        """Write the fitted generator to ``path`` as a model file (:mod:`genobench.modelfile`).
+
+        :param snp_ids: the training panel's SNP ids (default: the ``snp_ids_`` attribute).
+        :param suite: the suite's name, recorded so a panel mismatch can name it.
+        """
+        from .modelfile import save_model
+
+        save_model(self, path, snp_ids=snp_ids, suite=suite)
 
     @classmethod
-    def load(cls, path) -> Generator:
-        """Read a generator written by :meth:`save`."""
-        with open(Path(path), "rb") as handle:
-            generator = pickle.load(handle)
-        if not isinstance(generator, Generator):
-            raise TypeError(f"{path} does not hold a genobench generator")
-        return generator
+    def load(cls, path, *, device: str | None = None, snp_ids=None, suite: str = ""
+             ) -> Generator:
+        """Read a model file written by :meth:`save`; never runs code from the file.
+
+        Called on a subclass, the file must hold that generator; on :class:`Generator` the
+        registry picks the class from the file's header. With ``snp_ids`` the model must have
+        been trained on exactly that panel. Errors are :class:`~genobench.errors.DataError`.
+        """
+        from .modelfile import load_model
+
+        return load_model(path, generator=cls.name or None, snp_ids=snp_ids, suite=suite,
+                          device=device)

@@ -17,7 +17,6 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +30,6 @@ from genobench import FitContext, GeneratorError, GenotypeData
 #: The harness hands a fit the whole job's time limit; training takes at most this share of it,
 #: leaving the rest for generation and evaluation.
 TIME_LIMIT_SHARE = 0.8
-
-#: Format version of the files :meth:`TorchGenerator.save` writes.
-SAVE_FORMAT = 1
 
 #: Leaky ReLU slope of the seed paper's MLPs (Xie et al. 2026, GigaScience).
 LEAKY_SLOPE = 0.05
@@ -606,54 +602,50 @@ class TorchGenerator(genobench.Generator):
         raise NotImplementedError
 
     # -- storage ---------------------------------------------------------------------------
-    def save(self, path) -> None:
-        """Write the trained model: options, resolved hyperparameters, state dicts, scaler.
+    def get_state(self) -> dict[str, Any]:
+        """The trained model as arrays and plain values (genobench's model-file state).
 
-        A plain dict of tensors and built-in values (``torch.save``), readable with
-        ``torch.load(weights_only=True)``; :meth:`load` restores it on CPU or GPU.
+        Plain: ``config`` (resolved hyperparameters), ``n_snps``, ``training`` (the log).
+        Arrays: ``module.<name>.<key>`` for every module's state dict, ``extra.<key>`` for
+        :meth:`_extra_state`, ``scaler.mean`` / ``scaler.scale`` / ``scaler.train`` with
+        ``scaler.names`` when the model is conditional.
         """
         if not hasattr(self, "config_"):
             raise GeneratorError(f"{self.name}: nothing to save before fit")
-        payload = dict(
-            format=SAVE_FORMAT, generator=self.name, options=dict(self.options),
-            config={k: v for k, v in self.config_.items()}, n_snps=self.n_snps_,
-            snp_ids=list(self.snp_ids_), training=self.training_,
-            modules={name: {k: v.detach().cpu() for k, v in m.state_dict().items()}
-                     for name, m in self._modules().items()},
-            extra={k: v.detach().cpu() for k, v in self._extra_state().items()},
-            scaler=None if self.scaler_ is None else dict(
-                names=self.scaler_.names, mean=torch.as_tensor(self.scaler_.mean),
-                scale=torch.as_tensor(self.scaler_.scale),
-                train=torch.as_tensor(self.train_phenotypes_)))
-        torch.save(payload, Path(path))
+        state: dict[str, Any] = dict(config=dict(self.config_), n_snps=int(self.n_snps_),
+                                     training=self.training_, snp_ids_=list(self.snp_ids_))
+        for name, module in self._modules().items():
+            for key, value in module.state_dict().items():
+                state[f"module.{name}.{key}"] = value.detach().cpu().numpy()
+        for key, value in self._extra_state().items():
+            state[f"extra.{key}"] = value.detach().cpu().numpy()
+        if self.scaler_ is not None:
+            state.update({"scaler.names": list(self.scaler_.names),
+                          "scaler.mean": np.asarray(self.scaler_.mean),
+                          "scaler.scale": np.asarray(self.scaler_.scale),
+                          "scaler.train": np.asarray(self.train_phenotypes_)})
+        return state
 
-    @classmethod
-    def load(cls, path, *, device: str | None = None) -> TorchGenerator:
-        """Read a model written by :meth:`save` onto ``device`` (default: the model's
-        ``device`` option; "auto" is a GPU when torch finds one, else the CPU)."""
-        try:
-            payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-        except Exception as error:  # a missing or foreign file: one clear line
-            raise GeneratorError(f"{path}: cannot read a saved {cls.name} model ({error})") \
-                from None
-        if not isinstance(payload, dict) or payload.get("generator") != cls.name:
-            found = payload.get("generator") if isinstance(payload, dict) else None
-            raise GeneratorError(f"{path} holds a {found!r} model, not {cls.name!r}")
-        model = cls(**payload["options"])
-        model.config_ = payload["config"]
+    def set_state(self, state: dict[str, Any], *, device: str | None = None) -> None:
+        """Rebuild the modules from ``state`` (see :meth:`get_state`) on ``device`` (default:
+        the model's ``device`` option; "auto" is a GPU when torch finds one, else the CPU)."""
+        self.config_ = dict(state["config"])
         here = FitContext(device="cuda" if torch.cuda.is_available() else "cpu")
-        model.device_ = resolve_device(device or model.config_.get("device"), here)
-        model.n_snps_ = payload["n_snps"]
-        model.snp_ids_ = payload["snp_ids"]
-        model.training_ = payload["training"]
-        model.scaler_ = None
-        if payload["scaler"] is not None:
-            s = payload["scaler"]
-            model.scaler_ = PhenotypeScaler(list(s["names"]), s["mean"].numpy(),
-                                            s["scale"].numpy())
-            model.train_phenotypes_ = s["train"].numpy()
-        model._build({k: v.to(model.device_) for k, v in payload["extra"].items()})
-        for name, module in model._modules().items():
-            module.load_state_dict(payload["modules"][name])
-            module.to(model.device_).eval()
-        return model
+        self.device_ = resolve_device(device or self.config_.get("device"), here)
+        self.n_snps_ = int(state["n_snps"])
+        self.snp_ids_ = list(state["snp_ids_"])
+        self.training_ = state["training"]
+        self.scaler_ = None
+        if "scaler.names" in state:
+            self.scaler_ = PhenotypeScaler(list(state["scaler.names"]), state["scaler.mean"],
+                                           state["scaler.scale"])
+            self.train_phenotypes_ = state["scaler.train"]
+        extra = {key[len("extra."):]: torch.from_numpy(np.array(value)).to(self.device_)
+                 for key, value in state.items() if key.startswith("extra.")}
+        self._build(extra)
+        for name, module in self._modules().items():
+            prefix = f"module.{name}."
+            weights = {key[len(prefix):]: torch.from_numpy(np.array(value))
+                       for key, value in state.items() if key.startswith(prefix)}
+            module.load_state_dict(weights)
+            module.to(self.device_).eval()

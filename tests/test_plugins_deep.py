@@ -20,7 +20,7 @@ from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
 
-from genobench import FitContext, GeneratorError, GenotypeData, plugins
+from genobench import DataError, FitContext, GeneratorError, GenotypeData, plugins
 
 N_TRAIN, N_VALIDATION, N_SNPS = 240, 60, 200
 CAUSAL = 100  # the SNP that drives the phenotype
@@ -223,7 +223,7 @@ def test_save_load_round_trip(fitted, tmp_path, name):
 def test_load_rejects_another_models_file(fitted, tmp_path):
     path = tmp_path / "vae.pt"
     fitted["vae"].save(path)
-    with pytest.raises(GeneratorError, match="'vae' model, not 'gan'"):
+    with pytest.raises(DataError, match="'vae' model, not 'gan'"):
         GANGenerator.load(path)
 
 
