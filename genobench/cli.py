@@ -268,7 +268,7 @@ def prepare(suites, refresh, jobs):
 @click.option("--profile", type=click.Choice(["quick", "standard", "paper"]),
               help="Training budget; default: the suite's.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path),
-              help="A saved generator (Generator.save) to sample from instead of training.")
+              help="A model file saved with --save-model to sample from instead of training.")
 @click.option("--save-model", type=click.Path(path_type=Path),
               help="Also save the trained generator here, for a later --model.")
 @click.option("--option", "option_values", multiple=True, metavar="GENERATOR.KEY=VALUE",
@@ -281,15 +281,14 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     The output is usable downstream: PLINK, bcftools and tabix read it. Real-data suites keep
     their REF/ALT letters; simulated ones get A/C placeholders (dosage counts the ALT allele).
     """
-    import pickle
-
     import numpy as np
     import pandas as pd
 
     from .data import check_dosages
     from .errors import GeneratorError
-    from .generators import FitContext, Generator
+    from .generators import FitContext
     from .io import write_genotypes
+    from .modelfile import load_model
     from .plugins import get_generator
     from .runner import torch_device
     from .suites import materialize, source_options
@@ -301,15 +300,11 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     rng = np.random.default_rng(seed)  # the same child seeds as a benchmark job's
     fit_seed, generate_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
     if model_path is not None:
-        try:
-            generator = Generator.load(model_path)
-        except (OSError, TypeError, EOFError, AttributeError, ImportError, ValueError,
-                pickle.UnpicklingError) as error:
-            raise GenobenchError(f"--model {model_path}: cannot load a generator "
-                                 f"({type(error).__name__}: {error})") from None
-        if generator.name != generator_name:
-            raise GenobenchError(f"--model {model_path} holds generator {generator.name!r}, "
-                                 f"not {generator_name!r}")
+        # A model file holds arrays and a JSON header only (genobench.modelfile): pickles are
+        # refused unread; the generator and the suite's panel are checked before building.
+        generator = load_model(model_path, generator=generator_name,
+                               snp_ids=suite.train.snp_ids, suite=suite.name,
+                               device=torch_device())
         console.print(f"Loaded {generator_name} from {model_path}")
     else:
         cls = get_generator(generator_name)
@@ -328,7 +323,7 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
             raise GeneratorError(f"generator {generator_name!r} failed in fit: "
                                  f"{type(error).__name__}: {error}") from None
         if save_model is not None:
-            generator.save(save_model)
+            generator.save(save_model, snp_ids=suite.train.snp_ids, suite=suite.name)
             console.print(f"Saved the trained generator: {save_model}")
     phenotypes = None
     if generator.supports_phenotypes and suite.train.phenotypes is not None:
