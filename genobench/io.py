@@ -51,6 +51,7 @@ import pandas as pd
 
 from .data import GenotypeData
 from .errors import DataError
+from .messages import GenobenchWarning, warn
 
 #: Default share of individuals that may be missing at a SNP before the SNP is dropped
 #: (PLINK's ``--geno`` default, 0.1).
@@ -62,7 +63,7 @@ DEFAULT_REF, DEFAULT_ALT = "A", "C"
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 
 
-class InputWarning(UserWarning):
+class InputWarning(GenobenchWarning):
     """Sites or calls of an input file were dropped or imputed under the stated policies."""
 
 
@@ -160,7 +161,7 @@ def _finish(path: Path, dosages: np.ndarray, chromosomes, positions, snp_ids, al
         raise DataError(f"{path}: {error}") from None
     report = _describe(dropped)
     if report:
-        warnings.warn(f"{path}: {report}", InputWarning, stacklevel=4)
+        warn(path, report, category=InputWarning, stacklevel=4)
     return data, alleles
 
 
@@ -333,6 +334,17 @@ def read_genotypes(path, *, chromosomes=None, max_missing: float = MAX_MISSING) 
     return reader(path, chromosomes=chromosomes, max_missing=max_missing)
 
 
+def read_variants(path, *, chromosomes=None, max_missing: float = MAX_MISSING
+                  ) -> tuple[GenotypeData, np.ndarray]:
+    """:func:`read_genotypes` and the (REF, ALT) letters of each SNP it keeps.
+
+    :returns: (data, str array (n_snps, 2)): for VCF the REF and first ALT allele, for PLINK
+        allele 2 and allele 1 (the counted one), so dosages count column 1's allele.
+    """
+    reader = _read_vcf if _is_vcf(path) else _read_plink
+    return reader(path, chromosomes=chromosomes, max_missing=max_missing)
+
+
 def read_alleles(path, snp_ids, *, chromosomes=None,
                  max_missing: float = MAX_MISSING) -> np.ndarray:
     """(REF, ALT) letters of ``snp_ids`` in a VCF or PLINK file, str array (len(snp_ids), 2).
@@ -421,8 +433,8 @@ def attach_phenotypes(data: GenotypeData, table: pd.DataFrame, *,
             f"(table ids look like {str(table.index[0])!r})")
     extra = len(table) - ids.size
     if extra > 0:
-        warnings.warn(f"{where}: {extra} rows of individuals without genotypes ignored",
-                      InputWarning, stacklevel=2)
+        warn(where, "rows of individuals without genotypes ignored", extra,
+             category=InputWarning)
     rows = table.loc[ids].reset_index(drop=True)
     gaps = rows.isna()
     if gaps.to_numpy().any():

@@ -331,7 +331,7 @@ def test_phenotypes_attach_in_genotype_order_and_mismatches_are_errors(data):
                                         r"\(first: 'cow000', 'cow001'\)"):
         io.attach_phenotypes(data, table.iloc[:-2])
     extra = pd.concat([table, pd.DataFrame({"fat": [1.0]}, index=["stranger"])])
-    with pytest.warns(io.InputWarning, match="1 rows of individuals without genotypes"):
+    with pytest.warns(io.InputWarning, match=r"without genotypes ignored \(1\)"):
         io.attach_phenotypes(data, extra)
     gap = table.copy()
     gap.iloc[5, 0] = np.nan
