@@ -21,6 +21,7 @@ from .errors import PluginError, UnknownNameError
 
 #: Core modules registered as plugins, through the same ``pm.register`` path as any other.
 DEFAULT_PLUGINS = (
+    "genobench.anchors",
     "genobench.sources.simulated",
     "genobench.sources.files",
     "genobench.metrics.fidelity",
@@ -225,8 +226,12 @@ def get_registry() -> Registry:
 
 def _lookup(kind: str, table: dict, name: str):
     if name not in table:
+        import difflib
+
         known = ", ".join(sorted(table)) or "none"
-        raise UnknownNameError(f"unknown {kind} {name!r} (known: {known})")
+        close = difflib.get_close_matches(str(name), sorted(table), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UnknownNameError(f"unknown {kind} {name!r} ({hint}known: {known})")
     return table[name]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import results as results_module
+from .anchors import ANCHORS, REFERENCE
 from .data import GenotypeData, check_dosages
 from .errors import GenobenchError, ResultsError, SpecError
 from .generators import FitContext
@@ -63,11 +64,15 @@ def plan(specs: list[SuiteSpec], *, generators: list[str] | None = None,
 
     Unknown generator or metric names raise :class:`~genobench.errors.UnknownNameError` before
     anything runs. ``options`` maps a generator name to hyperparameters overriding the suite's.
+    The anchors (:data:`genobench.anchors.ANCHORS`: the reference and the two baselines every
+    scorecard score is measured between) run for every suite and seed even when
+    ``generators`` leaves them out.
     """
     registry = get_registry()
     jobs = []
     for spec in specs:
-        names = generators or spec.run.generators or sorted(registry.generators)
+        names = list(generators or spec.run.generators or sorted(registry.generators))
+        names += [name for name in ANCHORS if name not in names]
         for name in names:
             get_generator(name)
         metric_names = metrics or spec.evaluate.metrics
@@ -79,7 +84,10 @@ def plan(specs: list[SuiteSpec], *, generators: list[str] | None = None,
         for name in names:
             merged = dict(spec.generators.get(name, {}))
             merged.update((options or {}).get(name, {}))
-            for seed in seeds or spec.run.seeds:
+            run_seeds = list(seeds or spec.run.seeds)
+            if name == REFERENCE:  # real data: the same draws whatever the seed
+                run_seeds = run_seeds[:1]
+            for seed in run_seeds:
                 jobs.append(Job(
                     suite=spec.name, suite_text=text, suite_path=str(spec.path), generator=name,
                     seed=int(seed), options=tuple(sorted(merged.items())),
@@ -151,21 +159,25 @@ def run_job(job: Job, *, progress=None) -> dict:
     device = torch_device()
     rng = np.random.default_rng(job.seed)
     fit_seed, generate_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
-    context = FitContext(validation=suite.validation, source=suite.source, suite=suite.name,
-                         profile=job.profile, time_limit=job.time_limit, device=device,
-                         progress=progress)
+    context = FitContext(validation=suite.validation, reference=suite.reference_draws,
+                         source=suite.source, suite=suite.name, profile=job.profile,
+                         time_limit=job.time_limit, device=device, progress=progress)
     phase = "init"
     try:
         generator = cls(**dict(job.options))
         phase = "fit"
+        if progress:  # the phase, for the progress display
+            progress(phase=phase)
         with measure() as usage:
             generator.fit(suite.train, seed=fit_seed, context=context)
         record["timing"]["fit"] = usage.as_dict()
         phase = "generate"
+        if progress:
+            progress(phase=phase)
         n = suite.test.n_samples
-        phenotypes = None
-        if cls.supports_phenotypes and suite.test.phenotypes is not None:
-            phenotypes = suite.test.phenotypes.to_numpy(dtype=np.float64)
+        conditioning = conditioning_phenotypes(suite.train, n, seed=generate_seed) \
+            if cls.supports_phenotypes else None
+        phenotypes = None if conditioning is None else conditioning.to_numpy(dtype=np.float64)
         with measure() as usage:
             output = generator.generate(n, seed=generate_seed, phenotypes=phenotypes)
         record["timing"]["generate"] = usage.as_dict()
@@ -180,21 +192,68 @@ def run_job(job: Job, *, progress=None) -> dict:
             reason = (f"generator {job.generator!r} failed in {phase}: "
                       f"{type(error).__name__}: {message}")
         return failed_record(job, reason, _short_traceback(), record)
-    # Synthetic phenotypes: those a conditional generator was given; else, on a simulated
-    # suite, the true causal model's (only traits whose causal variants are all on the panel).
     truth = truth_from_info(suite.info)
-    synthetic = suite.test.with_dosages(dosages, sample_prefix=f"{job.generator}_",
-                                        phenotypes=suite.test.phenotypes
-                                        if phenotypes is not None else None)
-    if phenotypes is None and truth is not None:
-        phenotype_seed = int(rng.integers(0, 2**31 - 1))
-        synthetic = dataclasses.replace(
-            synthetic, phenotypes=phenotypes_from_truth(synthetic, truth, seed=phenotype_seed))
+    if cls.is_reference and job.generator == REFERENCE:
+        # The reference row is scored on every reference draw (real individuals with their
+        # own phenotypes): the mean is its value, the spread each metric's noise floor.
+        sets = suite.reference_draws
+    else:
+        sets = [synthetic_set(suite, dosages, job.generator, conditioning, truth,
+                              seed=int(rng.integers(0, 2**31 - 1)))]
+    if progress:
+        progress(phase="evaluate")
+    evaluations = [evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
+                                      metric_names=job.metrics, device=device, truth=truth)
+                   for synthetic in sets]
     record["metrics"], record["curves"], record["metric_info"], record["timing"]["evaluate"] = \
-        evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
-                           metric_names=job.metrics, device=device, truth=truth)
+        evaluations[0] if len(evaluations) == 1 else pool_draws(evaluations)
     record["status"] = "ok"
     return record
+
+
+def conditioning_phenotypes(train: GenotypeData, n: int, *, seed: int):
+    """Phenotypes to condition a generator on: ``n`` rows drawn from the training split's
+    phenotype table (without replacement while it has enough rows), or None without one.
+
+    Never the test split's: the association metrics score synthetic individuals against the
+    test split, and conditioning on the very people scored would leak them (Xie et al. 2026
+    condition on phenotypes of the training data's distribution).
+    """
+    if train.phenotypes is None or not train.n_samples:
+        return None
+    rows = np.random.default_rng(seed).choice(train.n_samples, size=n,
+                                              replace=n > train.n_samples)
+    return train.phenotypes.iloc[np.sort(rows)].reset_index(drop=True)
+
+
+def synthetic_set(suite, dosages: np.ndarray, generator: str, conditioning, truth, *,
+                  seed: int) -> GenotypeData:
+    """The generator's output as a data set on the suite's SNPs, with phenotypes: those a
+    conditional generator was given; else, on a simulated suite, the true causal model's
+    (only traits whose causal variants are all on the panel); else none."""
+    synthetic = suite.test.with_dosages(dosages, sample_prefix=f"{generator}_",
+                                        phenotypes=conditioning)
+    if conditioning is None and truth is not None:
+        synthetic = dataclasses.replace(
+            synthetic, phenotypes=phenotypes_from_truth(synthetic, truth, seed=seed))
+    return synthetic
+
+
+def pool_draws(evaluations: list[tuple]) -> tuple:
+    """One record's (metrics, curves, metric_info, usage) from the evaluations of several
+    reference draws: each metric's value is the mean over the draws that have one, with
+    ``draws`` listing every draw's value (the scorecard's noise floor); curves and notes are
+    the first draw's; seconds add up."""
+    first_metrics, curves, info, usage = evaluations[0]
+    metrics = {}
+    for name, first in first_metrics.items():
+        values = [evaluation[0][name]["value"] for evaluation in evaluations]
+        present = [v for v in values if v is not None]
+        metrics[name] = dict(first, value=float(np.mean(present)) if present else None,
+                             draws=values,
+                             seconds=round(sum(e[0][name]["seconds"] for e in evaluations), 4))
+    usage = dict(usage, seconds=sum(e[3].get("seconds", 0.0) for e in evaluations))
+    return metrics, curves, info, usage
 
 
 def evaluate_synthetic(real: GenotypeData, synthetic: GenotypeData, *, train=None,

@@ -28,7 +28,7 @@ from .generators import PROFILES
 from .traits import TraitTable
 
 #: Bump when the on-disk layout or the panel/split algorithms change: invalidates caches.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 class _Strict(pydantic.BaseModel):
@@ -54,11 +54,20 @@ class PanelSpec(_Strict):
 
 
 class SplitSpec(_Strict):
-    """The ``[split]`` table: shares of individuals in train, validation and test (sum 1)."""
+    """The ``[split]`` table: shares of individuals in train, validation and test (sum 1), and
+    how many reference draws the suite holds besides them.
+
+    The reference set is real individuals that no split holds: ``reference_draws`` disjoint
+    draws, each the size of the test split, from the same population (stratified like the
+    splits). A simulated suite simulates them on top of its ``samples``; a suite of files
+    splits them off first. The reference row of a leaderboard is scored on them, and their
+    spread is each metric's noise floor (:mod:`genobench.scorecard`).
+    """
 
     train: float = pydantic.Field(0.6, gt=0, lt=1)
     validation: float = pydantic.Field(0.2, gt=0, lt=1)
     test: float = pydantic.Field(0.2, gt=0, lt=1)
+    reference_draws: int = pydantic.Field(3, ge=1, le=10)
 
     @pydantic.model_validator(mode="after")
     def _sums_to_one(self):
@@ -91,7 +100,8 @@ class EvaluateSpec(_Strict):
     ``distance`` is the metric of every nearest-neighbour search (AATS, k-NN, DCR);
     ``ld_min_distance``/``ld_max_distance`` (bp) and ``ld_bins`` shape the LD-decay curve
     (``ld_max_distance`` is also the window of the pairwise LD comparison); ``knn_k`` is k of
-    the k-NN precision / recall balls (capped at n - 1); ``pca_components`` and ``pca_scaler``
+    the k-NN precision / recall balls (unset: 0.5 % of the individuals, at least 3; a k above
+    10 % of them saturates and is refused); ``pca_components`` and ``pca_scaler``
     ("none": centred dosages, as the paper; "patterson") define the PCA behind
     ``pca_wasserstein`` and ``detection_auc``; ``wasserstein_max_points`` bounds the
     individuals per set in the optimal transport; ``detection_folds`` is the number of
@@ -103,7 +113,7 @@ class EvaluateSpec(_Strict):
     ld_min_distance: pydantic.PositiveFloat = 1_000.0
     ld_max_distance: pydantic.PositiveInt = 1_000_000
     ld_bins: pydantic.PositiveInt = 16
-    knn_k: pydantic.PositiveInt = 60
+    knn_k: Optional[pydantic.PositiveInt] = None
     pca_components: pydantic.PositiveInt = 10
     pca_scaler: str = "none"
     wasserstein_max_points: pydantic.PositiveInt = 2000
@@ -268,24 +278,38 @@ def source_options(spec: SuiteSpec, *, where: str | None = None):
 
 # -- materialization --------------------------------------------------------------------------
 
+#: The parts of a materialized suite, each cached as ``<name>.npz``.
+SPLITS = ("train", "validation", "test", "reference")
+
 @dataclasses.dataclass
 class Suite:
-    """A materialized suite: the spec and its three splits on the panel SNPs.
+    """A materialized suite: the spec, its three splits and its reference set on the panel SNPs.
 
+    :ivar reference: every reference draw, one after the other (see :attr:`reference_draws`).
     :ivar source: the validated ``[source]`` options as a plain dict (handed to generators).
-    :ivar info: sizes, cache key, source versions, seconds spent materializing.
+    :ivar info: sizes, cache key, source versions, seconds spent materializing; ``reference_draws``
+        lists the individuals of each draw.
     """
 
     spec: SuiteSpec
     train: GenotypeData
     validation: GenotypeData
     test: GenotypeData
+    reference: GenotypeData
     source: dict
     info: dict
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def reference_draws(self) -> list[GenotypeData]:
+        """The disjoint reference draws, each the test split's size (with phenotypes)."""
+        sizes = self.info.get("reference_draws") or [self.reference.n_samples]
+        bounds = np.cumsum([0, *sizes])
+        return [self.reference.take_samples(np.arange(bounds[k], bounds[k + 1]))
+                for k in range(len(sizes))]
 
 
 def cache_root() -> Path:
@@ -318,6 +342,11 @@ def cache_key(spec: SuiteSpec) -> str:
         payload["size"] = os.environ[SIZE_ENV].strip()  # suites built from other suites
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return digest[:20]
+
+
+def cache_folder(spec: SuiteSpec) -> Path:
+    """Where :func:`materialize` caches the splits of ``spec`` (a folder once it is cached)."""
+    return cache_root() / f"{spec.name}-{cache_key(spec)}"
 
 
 def select_panel(data: GenotypeData, panel: PanelSpec) -> GenotypeData:
@@ -363,24 +392,58 @@ def select_panel(data: GenotypeData, panel: PanelSpec) -> GenotypeData:
     return data.take_snps(np.concatenate(chosen))
 
 
-def split_samples(data: GenotypeData, split: SplitSpec, *, seed: int) -> tuple[np.ndarray, ...]:
-    """Random train / validation / test index arrays, stratified by population label."""
+def growth_factor(split: SplitSpec) -> float:
+    """How many times the split individuals a suite holds with its reference draws:
+    ``1 + reference_draws * test``."""
+    return 1.0 + split.reference_draws * split.test
+
+
+def split_samples(data: GenotypeData, split: SplitSpec, *,
+                  seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Random train / validation / test index arrays and the reference draws' index arrays,
+    stratified by population label.
+
+    Of a population's ``N`` individuals, each reference draw takes
+    ``round(test * N / growth_factor(split))`` (the test split's size) and the rest is split by
+    the shares: a simulated suite grown by :func:`growth_factor` keeps the split sizes of its
+    ``samples``.
+    """
     rng = np.random.default_rng(seed)
     labels = data.populations if data.populations is not None else np.zeros(data.n_samples, str)
-    parts = ([], [], [])
+    parts: tuple[list, ...] = ([], [], [])
+    draws: list[list] = [[] for _ in range(split.reference_draws)]
+    growth = growth_factor(split)
     for label in dict.fromkeys(labels.tolist()):
         members = rng.permutation(np.flatnonzero(labels == label))
+        n_draw = int(round(split.test * members.size / growth))
+        for k, draw in enumerate(draws):
+            draw.append(members[k * n_draw:(k + 1) * n_draw])
+        members = members[len(draws) * n_draw:]
         n_val = int(round(split.validation * members.size))
         n_test = int(round(split.test * members.size))
         parts[1].append(members[:n_val])
         parts[2].append(members[n_val:n_val + n_test])
         parts[0].append(members[n_val + n_test:])
     train, validation, test = (np.sort(np.concatenate(p)) for p in parts)
-    for name, index in (("train", train), ("validation", validation), ("test", test)):
+    reference = [np.sort(np.concatenate(d)) for d in draws]
+    for name, index in (("train", train), ("validation", validation), ("test", test),
+                        ("reference", reference[0])):
         if index.size < 2:
             raise DataError(f"the {name} split has {index.size} individuals; "
                             "the suite needs more samples")
-    return train, validation, test
+    return train, validation, test, reference
+
+
+def _grown(options, split: SplitSpec):
+    """``options`` asking for :func:`growth_factor` times the ``samples`` of each population,
+    when the source simulates a ``samples`` table; else ``options`` (the reference is split
+    off the data)."""
+    samples = getattr(options, "samples", None)
+    if not isinstance(samples, dict) or not all(isinstance(v, int) for v in samples.values()):
+        return options
+    growth = growth_factor(split)
+    return options.model_copy(update={"samples": {
+        name: int(round(count * growth)) for name, count in samples.items()}})
 
 
 def _materialize_now(spec: SuiteSpec, source, options) -> tuple[dict, dict]:
@@ -390,18 +453,20 @@ def _materialize_now(spec: SuiteSpec, source, options) -> tuple[dict, dict]:
     rng = np.random.default_rng(spec.seed)
     source_seed, split_seed, trait_seed = (int(s) for s in rng.integers(1, 2**31 - 1, size=3))
     base_dir = spec.path.parent if spec.path else Path.cwd()
-    data = source.load(options, seed=source_seed, base_dir=base_dir)
+    data = source.load(_grown(options, spec.split), seed=source_seed, base_dir=base_dir)
     extra = {}
     if spec.traits:
         from .traits import simulate_traits
 
         data, extra = simulate_traits(data, spec.traits, seed=trait_seed)
     data = select_panel(data, spec.panel)
-    train, validation, test = split_samples(data, spec.split, seed=split_seed)
+    train, validation, test, reference = split_samples(data, spec.split, seed=split_seed)
     splits = {"train": data.take_samples(train), "validation": data.take_samples(validation),
-              "test": data.take_samples(test)}
+              "test": data.take_samples(test),
+              "reference": data.take_samples(np.concatenate(reference))}
     info = dict(n_individuals=data.n_samples, n_snps=data.n_snps,
                 sizes={k: v.n_samples for k, v in splits.items()},
+                reference_draws=[int(d.size) for d in reference],
                 chromosomes=list(dict.fromkeys(data.chromosomes.tolist())),
                 source_versions=source.versions(), seconds=time.perf_counter() - start, **extra)
     return splits, info
@@ -411,16 +476,14 @@ def materialize(spec: SuiteSpec, *, refresh: bool = False) -> Suite:
     """The suite's splits, from the cache when present, else simulated/read and cached."""
     source, options = source_options(spec)
     key = cache_key(spec)
-    folder = cache_root() / f"{spec.name}-{key}"
+    folder = cache_folder(spec)
     source_dict = options.model_dump(mode="json")
     if folder.is_dir() and not refresh:
         try:
             info = json.loads((folder / "info.json").read_text())
-            splits = {name: GenotypeData.load(folder / f"{name}.npz")
-                      for name in ("train", "validation", "test")}
+            splits = {name: GenotypeData.load(folder / f"{name}.npz") for name in SPLITS}
             info["cached"] = True
-            return Suite(spec, splits["train"], splits["validation"], splits["test"],
-                         source_dict, info)
+            return Suite(spec, *(splits[name] for name in SPLITS), source_dict, info)
         except (OSError, ValueError, GenobenchError):
             shutil.rmtree(folder, ignore_errors=True)  # a damaged cache entry: rebuild it
     splits, info = _materialize_now(spec, source, options)
@@ -436,4 +499,4 @@ def materialize(spec: SuiteSpec, *, refresh: bool = False) -> Suite:
         os.replace(staging, folder)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)  # another process won the race: fine
-    return Suite(spec, splits["train"], splits["validation"], splits["test"], source_dict, info)
+    return Suite(spec, *(splits[name] for name in SPLITS), source_dict, info)

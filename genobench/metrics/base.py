@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..data import GenotypeData
+from ..records import DIRECTIONS, MetricInfo
 
-DIRECTIONS = ("higher", "lower", "target")
+__all__ = ["DIRECTIONS", "Metric", "MetricResult", "EvaluationContext", "evaluate"]
 
 
 @dataclasses.dataclass
@@ -37,22 +38,35 @@ class Metric:
     """Base class of metrics; subclasses set the attributes and implement :meth:`compute`.
 
     :ivar name: unique registry name (``"allele_frequency_r"``).
-    :ivar family: ``"fidelity"``, ``"privacy"`` or ``"association"``.
+    :ivar label: short column heading (default: the name).
+    :ivar family: the scorecard family: ``"marginal"``, ``"ld"``, ``"structure"``,
+        ``"diversity"``, ``"association"``, ``"privacy"`` or ``"other"`` (shown, never
+        scored); see :data:`genobench.records.FAMILIES`.
     :ivar direction: ``"higher"`` or ``"lower"`` is better, or ``"target"`` (closest to
         :attr:`ideal` is better).
     :ivar ideal: the value a perfect generator would get (a real holdout gets close to it).
     :ivar range: (low, high) the values can take.
     :ivar citation: where the definition comes from.
+    :ivar scored: False for a metric shown but not counted in its family (derived from
+        others).
+    :ivar baseline: the anchor generator that scores 0 on the scorecard scale: by default
+        ``independent_sites``; marginal metrics use ``permuted_frequencies``.
+    :ivar risk: privacy gates only: the side that signals a leak, "higher" or "lower".
+    :ivar tolerance: privacy gates only: the least allowance beyond the reference's value.
     """
 
     name: str = ""
     label: str = ""
-    family: str = "fidelity"
+    family: str = "other"
     direction: str = "higher"
     ideal: float = 1.0
     range: tuple[float, float] = (-1.0, 1.0)
     description: str = ""
     citation: str = ""
+    scored: bool = True
+    baseline: str = "independent_sites"
+    risk: str | None = None
+    tolerance: float = 0.0
     #: True when the metric needs the training split (privacy against train).
     needs_train: bool = False
 
@@ -60,19 +74,21 @@ class Metric:
         """Compute the metric; return a :class:`MetricResult`, a float, or None (n/a)."""
         raise NotImplementedError
 
+    def info(self) -> MetricInfo:
+        """The metric's description as a typed record (kept in every job record)."""
+        return MetricInfo(
+            name=self.name, label=self.label or self.name, family=self.family,
+            direction=self.direction, ideal=self.ideal, range=tuple(self.range),
+            description=self.description, citation=self.citation, scored=self.scored,
+            baseline=self.baseline, risk=self.risk, tolerance=self.tolerance)
+
     def distance_to_ideal(self, value: float) -> float:
-        """How far ``value`` is from the best: used for ranking (smaller is better)."""
-        if self.direction == "higher":
-            return self.ideal - value
-        if self.direction == "lower":
-            return value - self.ideal
-        return abs(value - self.ideal)
+        """How far ``value`` is from the best (smaller is better): :class:`MetricInfo`'s."""
+        return self.info().distance_to_ideal(value)
 
     def describe(self) -> dict:
         """The metric's documentation as a dict (for leaderboards and ``genobench list``)."""
-        return dict(name=self.name, label=self.label or self.name, family=self.family,
-                    direction=self.direction, ideal=self.ideal, range=list(self.range),
-                    description=self.description, citation=self.citation)
+        return self.info().to_json()
 
 
 @dataclasses.dataclass

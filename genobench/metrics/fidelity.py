@@ -1,9 +1,16 @@
 """Fidelity metrics: how closely synthetic genotypes reproduce the real ones' statistics.
 
-Per-SNP frequencies (allele and genotype), differentiation between the two sets (Fst), linkage
-disequilibrium (LD decay with physical distance, r^2 pair by pair within a window, and the
-correlation score over all SNP pairs) as evaluated by Xie et al. (GigaScience 2026); beyond
-the paper, heterozygosity of individuals and the Hardy-Weinberg deviation profile of SNPs.
+Two scorecard families. ``marginal``: per-SNP frequencies (allele and genotype) and
+differentiation between the two sets (Fst) as evaluated by Xie et al. (GigaScience 2026), an
+Fst without sample-size bias (Hudson), and beyond the paper the heterozygosity of individuals
+and the Hardy-Weinberg deviation profile of SNPs. ``ld``: linkage disequilibrium (LD decay with
+physical distance, r^2 pair by pair within a window, and the correlation score over all SNP
+pairs). Marginal metrics are scored against ``permuted_frequencies`` (independent_sites keeps
+every frequency by construction); LD metrics against ``independent_sites``.
+
+Sample size: Nei's Fst and mean r^2 carry a 1/n bias, so sets are compared at equal sizes:
+``genobench run`` generates as many individuals as the test split holds, and ``evaluate``
+subsamples the larger set (:func:`genobench.runner.evaluate_synthetic`).
 The per-SNP summaries and the real LD-decay curve are computed once per evaluation through
 :meth:`EvaluationContext.cached`; the numerical work is in :mod:`.kernels` and :mod:`.gram`.
 """
@@ -22,6 +29,9 @@ XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait assoc
 ROGERS_HUFF_2009 = ("Rogers & Huff 2009, Linkage disequilibrium between loci with unknown "
                     "phase, Genetics 182:839-844")
 NEI_1973 = "Nei 1973, Analysis of gene diversity in subdivided populations, PNAS 70:3321-3323"
+HUDSON_1992 = ("Hudson, Slatkin & Maddison 1992, Estimation of levels of gene flow from DNA "
+               "sequence data, Genetics 132:583-589; Bhatia et al. 2013, Estimating and "
+               "interpreting FST: the impact of rare variants, Genome Research 23:1514-1521")
 VINAS_2022 = ("Vinas et al. 2022, Adversarial generation of gene expression data, "
               "Bioinformatics 38:730-737")
 WRIGHT_1951 = "Wright 1951, The genetical structure of populations, Annals of Eugenics 15:323-354"
@@ -88,10 +98,14 @@ def _plain(values) -> list:
     return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
 
 
-class AlleleFrequencyR(Metric):
+class _Marginal(Metric):
+    family = "marginal"
+    baseline = "permuted_frequencies"
+
+
+class AlleleFrequencyR(_Marginal):
     name = "allele_frequency_r"
     label = "Allele frequency r"
-    family = "fidelity"
     direction = "higher"
     ideal = 1.0
     range = (-1.0, 1.0)
@@ -110,15 +124,15 @@ class AlleleFrequencyR(Metric):
         return MetricResult(r, curves=curves)
 
 
-class GenotypeFrequencyR(Metric):
+class GenotypeFrequencyR(_Marginal):
     name = "genotype_frequency_r"
     label = "Genotype frequency r"
-    family = "fidelity"
     direction = "higher"
     ideal = 1.0
     range = (-1.0, 1.0)
-    description = ("Mean of the Pearson correlations of per-SNP hom-ref, het and hom-alt "
-                   "rates, real vs synthetic.")
+    description = ("Pearson correlation of the per-SNP hom-ref, het and hom-alt rates, real vs "
+                   "synthetic, the three rates of every SNP concatenated into one vector (the "
+                   "paper's definition); the note gives each rate's own r.")
     citation = XIE_2026
 
     def compute(self, context):
@@ -127,16 +141,16 @@ class GenotypeFrequencyR(Metric):
         rs = {g: pearson_r(real[:, k], synthetic[:, k]) for k, g in enumerate(_GENOTYPES)}
         note = ", ".join(f"{g} r={r:.4f}" for g, r in rs.items())
         curves = {f"r_{g}": [None if np.isnan(r) else r] for g, r in rs.items()}
-        value = float(np.mean(list(rs.values())))
+        # column-major ravel: all hom-ref rates, then all het, then all hom-alt, as the paper
+        value = pearson_r(real.ravel(order="F"), synthetic.ravel(order="F"))
         if np.isnan(value):
             return MetricResult(None, f"undefined: {note}", curves)
         return MetricResult(value, note, curves)
 
 
-class Fst(Metric):
+class Fst(_Marginal):
     name = "fst"
     label = "Fst real vs synthetic"
-    family = "fidelity"
     direction = "lower"
     ideal = 0.0
     range = (0.0, 1.0)
@@ -158,10 +172,46 @@ class Fst(Metric):
         return float(np.maximum(h_t - h_s, 0.0).sum() / total)
 
 
+def hudson_fst(p1: np.ndarray, p2: np.ndarray, n1: int, n2: int) -> float:
+    """Hudson's Fst of two samples, ratio of averages over SNPs (Bhatia et al. 2013, eq. 10).
+
+    Per SNP ``N = (p1 - p2)^2 - p1 (1 - p1) / (n1 - 1) - p2 (1 - p2) / (n2 - 1)`` and
+    ``D = p1 (1 - p2) + p2 (1 - p1)``, with ``n`` the haplotype counts (2 x individuals);
+    ``sum N / sum D``. The subtracted terms remove the sampling variance of each frequency, so
+    two samples of one population score about 0 whatever their sizes (negative values are
+    sampling noise and are kept, unbiased).
+    """
+    n1, n2 = 2 * n1, 2 * n2
+    numerator = (p1 - p2) ** 2 - p1 * (1 - p1) / (n1 - 1) - p2 * (1 - p2) / (n2 - 1)
+    denominator = p1 * (1 - p2) + p2 * (1 - p1)
+    total = denominator.sum()
+    return float(numerator.sum() / total) if total > 0 else float("nan")
+
+
+class HudsonFst(_Marginal):
+    name = "fst_hudson"
+    label = "Fst (Hudson)"
+    direction = "target"
+    ideal = 0.0
+    range = (-1.0, 1.0)
+    description = ("Hudson's Fst between real and synthetic, ratio of averages over SNPs: "
+                   "unbiased for sample size, so sets of different sizes compare fairly and "
+                   "two real samples score about 0 (the paper's Nei Fst is biased by 1/n).")
+    citation = HUDSON_1992
+
+    def compute(self, context):
+        value = hudson_fst(allele_frequencies(context, "real"),
+                           allele_frequencies(context, "synthetic"),
+                           context.real.n_samples, context.synthetic.n_samples)
+        if np.isnan(value):
+            return MetricResult(None, "undefined: every SNP monomorphic in both sets")
+        return value
+
+
 class LDDecayDistance(Metric):
     name = "ld_decay_distance"
     label = "LD decay distance"
-    family = "fidelity"
+    family = "ld"
     direction = "lower"
     ideal = 0.0
     range = (0.0, 1.0)
@@ -190,7 +240,7 @@ HEATMAP_SNPS = 32
 class LDDifference(Metric):
     name = "ld_r2_difference"
     label = "LD r2 difference"
-    family = "fidelity"
+    family = "ld"
     direction = "lower"
     ideal = 0.0
     range = (0.0, 1.0)
@@ -221,7 +271,7 @@ class LDDifference(Metric):
 class CorrelationScore(Metric):
     name = "correlation_score"
     label = "Correlation score"
-    family = "fidelity"
+    family = "ld"
     direction = "higher"
     ideal = 1.0
     range = (-1.0, 1.0)
@@ -236,10 +286,9 @@ class CorrelationScore(Metric):
         return MetricResult(score, f"{m * (m - 1) // 2} SNP pairs")
 
 
-class Heterozygosity(Metric):
+class Heterozygosity(_Marginal):
     name = "heterozygosity"
     label = "Heterozygosity W1"
-    family = "fidelity"
     direction = "lower"
     ideal = 0.0
     range = (0.0, 1.0)
@@ -271,10 +320,9 @@ def het_excess(context: EvaluationContext, which: str) -> np.ndarray:
         return np.where(expected > 0, 1 - frequencies[:, 1] / expected, np.nan)
 
 
-class HardyWeinberg(Metric):
+class HardyWeinberg(_Marginal):
     name = "hwe_deviation"
     label = "HWE deviation (F) difference"
-    family = "fidelity"
     direction = "lower"
     ideal = 0.0
     range = (0.0, 2.0)
@@ -295,8 +343,8 @@ class HardyWeinberg(Metric):
         return MetricResult(float(np.abs(real[both] - synthetic[both]).mean()), note, curves)
 
 
-METRICS = (AlleleFrequencyR(), GenotypeFrequencyR(), Fst(), LDDecayDistance(), LDDifference(),
-           CorrelationScore(), Heterozygosity(), HardyWeinberg())
+METRICS = (AlleleFrequencyR(), GenotypeFrequencyR(), Fst(), HudsonFst(), LDDecayDistance(),
+           LDDifference(), CorrelationScore(), Heterozygosity(), HardyWeinberg())
 
 
 @hookimpl

@@ -1,14 +1,26 @@
-"""Population-structure metrics: PCA, k-NN manifold precision / recall, a detection test.
+"""Population-structure and diversity metrics: PCA, adversarial accuracy, a detection test,
+k-NN manifold precision / recall.
 
 Xie et al. (GigaScience 2026) judge whether synthetic individuals occupy the same genetic
-space as real ones in three ways, all here:
+space as real ones in several ways, all here (scorecard families ``structure`` and
+``diversity``):
 
-* PCA fitted on the real individuals (the test split), synthetic individuals projected on
-  it, and the Wasserstein distance between the two clouds of projections; the explained-
-  variance profiles of both sets and the PC1/PC2 scatter are kept for plots.
+* ``pca_wasserstein``, the paper's definition (its pca.py): a PCA fitted to each set
+  separately, and POT's emd2 with squared Euclidean cost between the two sets of scores (W2
+  squared, no root). ``pca_w2_real_basis``, our variant: synthetic individuals projected on
+  the real set's PCs, and the W2 distance between the two clouds in that one basis. Separately
+  fitted PCAs have arbitrary signs and rotations (two samples of one population can get
+  mirrored PC1s), so the paper's number can call alike sets different; one basis cannot. The
+  explained-variance profiles and the PC1/PC2 scatter are kept for plots.
+* AATS against the test split (Yale et al. 2020): whether each individual's nearest neighbour
+  lies in its own set or in the other. Against held-out individuals it measures resemblance,
+  not privacy (a copier of training rows scores like real data), so it is a structure metric
+  here; privacy compares with the training split (:mod:`.privacy`).
 * k-NN precision and recall (Kynkaanniemi et al. 2019): each individual's ball reaches its
   k-th nearest neighbour of its own set; precision is the share of synthetic individuals
   inside some real ball, recall the share of real individuals inside some synthetic ball.
+  k follows a documented rule (:func:`.neighbours.knn_k`) so real-vs-real values stay below
+  saturation at the suite's size.
 * Beyond the paper, a classifier two-sample test (as synthcity and SDMetrics score
   "detection"): a logistic regression tries to tell real from synthetic on the principal
   components of the pooled individuals, and its cross-validated ROC AUC is reported (0.5:
@@ -27,7 +39,7 @@ import math
 import numpy as np
 
 from ..hookspecs import hookimpl
-from . import gram, neighbours
+from . import gram, neighbours, privacy
 from .base import EvaluationContext, Metric, MetricResult
 
 XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
@@ -128,32 +140,61 @@ def _plain(values) -> list:
     return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
 
 
+def squared_w2(context: EvaluationContext, real: np.ndarray, synthetic: np.ndarray):
+    """(W2 squared between two point clouds, rows used of each): POT's exact emd2 with squared
+    Euclidean cost and uniform weights, at most ``wasserstein_max_points`` rows per set."""
+    import ot
+
+    limit = int(context.option("wasserstein_max_points", DEFAULT_WASSERSTEIN_POINTS))
+    seed = int(context.option("subsample_seed", 0))
+    a = real[_sample_rows(len(real), limit, seed)]
+    b = synthetic[_sample_rows(len(synthetic), limit, seed + 1)]
+    with gram.one_thread():
+        cost = ot.dist(a, b, metric="sqeuclidean")
+        squared = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cost,
+                          numItermax=10_000_000)
+    return max(float(squared), 0.0), (len(a), len(b))
+
+
 class PCAWassersteinMetric(Metric):
     name = "pca_wasserstein"
-    label = "PCA Wasserstein"
-    family = "fidelity"
+    label = "PCA W2^2 (paper)"
+    family = "structure"
+    direction = "lower"
+    ideal = 0.0
+    range = (0.0, None)
+    description = ("The paper's PCA Wasserstein: a PCA (pca_components) fitted to the real "
+                   "and to the synthetic set separately, and the squared 2-Wasserstein distance "
+                   "between the two sets of scores (POT emd2, squared Euclidean cost, no root). "
+                   "PC signs of separate fits are arbitrary: see pca_w2_real_basis.")
+    citation = f"{XIE_2026}; {POT_2021}"
+
+    def compute(self, context):
+        squared, used = squared_w2(context, fitted_pca(context, "real").scores,
+                                   fitted_pca(context, "synthetic").scores)
+        return MetricResult(squared, f"W2^2 between separately fitted PCAs, {used[0]} real and "
+                                     f"{used[1]} synthetic individuals")
+
+
+class PCARealBasisMetric(Metric):
+    name = "pca_w2_real_basis"
+    label = "PCA W2 (real basis)"
+    family = "structure"
     direction = "lower"
     ideal = 0.0
     range = (0.0, None)
     description = ("2-Wasserstein distance between real and synthetic individuals on the "
                    "first pca_components principal components of the real data (synthetic "
-                   "projected on them); exact optimal transport (POT emd2, squared Euclidean "
-                   "cost), at most wasserstein_max_points individuals per set.")
-    citation = f"{XIE_2026}; {POT_2021}"
+                   "projected on them: one basis, so no arbitrary sign or rotation between "
+                   "the sets); exact optimal transport (POT emd2), at most "
+                   "wasserstein_max_points individuals per set.")
+    citation = f"{XIE_2026} (variant); {POT_2021}"
 
     def compute(self, context):
-        import ot
-
         real = projections(context, "real", "real")
         synthetic = projections(context, "real", "synthetic")
-        limit = int(context.option("wasserstein_max_points", DEFAULT_WASSERSTEIN_POINTS))
         seed = int(context.option("subsample_seed", 0))
-        a = real[_sample_rows(len(real), limit, seed)]
-        b = synthetic[_sample_rows(len(synthetic), limit, seed + 1)]
-        with gram.one_thread():
-            cost = ot.dist(a, b, metric="sqeuclidean")
-            squared = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cost,
-                              numItermax=10_000_000)
+        squared, (n_a, n_b) = squared_w2(context, real, synthetic)
         fit_real, fit_synthetic = fitted_pca(context, "real"), fitted_pca(context, "synthetic")
         # share of the synthetic set's own variance along the real components
         # (NaN when the synthetic individuals are all identical: no variance to share)
@@ -172,29 +213,33 @@ class PCAWassersteinMetric(Metric):
             "synthetic_pc1": _plain(synthetic[shown_synthetic, 0]),
             "synthetic_pc2": _plain(synthetic[shown_synthetic, 1]) if real.shape[1] > 1 else [],
         }
-        sampled = "" if (len(a), len(b)) == (len(real), len(synthetic)) else (
-            f", {len(a)} real and {len(b)} synthetic individuals sampled")
+        sampled = "" if (n_a, n_b) == (len(real), len(synthetic)) else (
+            f", {n_a} real and {n_b} synthetic individuals sampled")
         note = f"W2 on {real.shape[1]} PCs of the real data{sampled}"
-        return MetricResult(math.sqrt(max(float(squared), 0.0)), note, curves)
+        return MetricResult(math.sqrt(squared), note, curves)
 
 
 def _knn(context: EvaluationContext):
-    """(precision, recall, note) of the k-NN manifold estimate on equal-sized sets."""
+    """(precision, recall, note) of the k-NN manifold estimate on equal-sized sets; precision
+    and recall are None (with the reason in the note) when the suite's ``knn_k`` would
+    saturate at this size."""
     size = neighbours.equal_size(context)
     if size < 2:
         raise ValueError(f"k-NN precision and recall need at least 2 individuals per set, "
                          f"got {size}")
+    saturated = neighbours.knn_saturation(context, size)
+    if saturated:
+        return None, None, f"not applicable: {saturated}"
     k = neighbours.knn_k(context, size)
     pair = neighbours.cross(context, "real", size)
-    wanted = int(context.option("knn_k", neighbours.DEFAULT_KNN_K))
-    capped = f" (knn_k {wanted} capped at n - 1)" if k < wanted else ""
-    note = (f"k={k}{capped}, {neighbours.distance_metric(context)} distance"
+    rule = "" if context.option("knn_k", None) is not None else " (size rule)"
+    note = (f"k={k}{rule}, {neighbours.distance_metric(context)} distance"
             f"{neighbours.sampling_note(context, 'real', size)}")
     return float(np.mean(pair.b_covered)), float(np.mean(pair.a_covered)), note
 
 
 class _KNNMetric(Metric):
-    family = "fidelity"
+    family = "diversity"
     direction = "higher"
     ideal = 1.0
     range = (0.0, 1.0)
@@ -209,7 +254,7 @@ class PrecisionMetric(_KNNMetric):
 
     def compute(self, context):
         precision, _, note = _knn(context)
-        return MetricResult(precision, note)
+        return MetricResult(precision, note)  # None: saturated, the note says why
 
 
 class RecallMetric(_KNNMetric):
@@ -226,10 +271,14 @@ class RecallMetric(_KNNMetric):
 class F1Metric(_KNNMetric):
     name = "f1"
     label = "k-NN F1"
-    description = "Harmonic mean of k-NN precision and recall."
+    description = ("Harmonic mean of k-NN precision and recall (shown; the diversity family "
+                   "counts precision and recall themselves).")
+    scored = False
 
     def compute(self, context):
         precision, recall, note = _knn(context)
+        if precision is None:
+            return MetricResult(None, note)
         if precision + recall == 0:
             return MetricResult(0.0, note)
         return MetricResult(2 * precision * recall / (precision + recall), note,
@@ -239,7 +288,7 @@ class F1Metric(_KNNMetric):
 class DetectionAUCMetric(Metric):
     name = "detection_auc"
     label = "Detection AUC"
-    family = "fidelity"
+    family = "structure"
     direction = "target"
     ideal = 0.5
     range = (0.0, 1.0)
@@ -287,8 +336,31 @@ class DetectionAUCMetric(Metric):
                             {"fold_auc": [float(a) for a in aucs]})
 
 
-METRICS = (PCAWassersteinMetric(), PrecisionMetric(), RecallMetric(), F1Metric(),
-           DetectionAUCMetric())
+class AATSMetric(Metric):
+    name = "aats"
+    label = "AATS (test)"
+    family = "structure"
+    direction = "target"
+    ideal = 0.5
+    range = (0.0, 1.0)
+    description = ("Nearest-neighbour adversarial accuracy against the test split, mean of "
+                   "AA real and AA synthetic: 0.5 when the sets cannot be told apart, well "
+                   "above when synthetic individuals are distinguishable from real ones (poor "
+                   "fidelity or mode collapse). A resemblance measure: privacy is judged "
+                   "against the training split (aats_train, privacy_loss).")
+    citation = f"{privacy.YALE_2020}; {XIE_2026}"
+
+    def compute(self, context):
+        aa_real, aa_synthetic, size = privacy.adversarial_accuracy(context)
+        note = (f"AA real {aa_real:.3f}, AA synthetic {aa_synthetic:.3f}; "
+                f"{neighbours.distance_metric(context)} distance"
+                f"{neighbours.sampling_note(context, 'real', size)}")
+        return MetricResult((aa_real + aa_synthetic) / 2, note,
+                            {"aa_real": [aa_real], "aa_synthetic": [aa_synthetic]})
+
+
+METRICS = (PCAWassersteinMetric(), PCARealBasisMetric(), AATSMetric(), DetectionAUCMetric(),
+           PrecisionMetric(), RecallMetric(), F1Metric())
 
 
 @hookimpl

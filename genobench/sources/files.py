@@ -247,7 +247,7 @@ class SuitesSource(SuiteSource):
         parts, order = [], None
         for spec in self.members(options, base_dir):
             suite = materialize(spec)
-            splits = (suite.train, suite.validation, suite.test)
+            splits = (suite.train, suite.validation, suite.test, suite.reference)
             ids = np.concatenate([s.sample_ids for s in splits])
             if order is None:
                 order = np.sort(ids)
