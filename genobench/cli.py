@@ -20,18 +20,37 @@ from .errors import GenobenchError
 console = Console(stderr=True, highlight=False)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so every ``finally`` (the output lock) runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 class _Command(click.Group):
-    """Turns genobench errors into one clear line and exit status 1."""
+    """Turns genobench errors into one clear line and exit status 1, and SIGTERM into the same
+    clean stop as Ctrl-C (exit status 143 instead of 130)."""
 
     def invoke(self, ctx):
+        import signal
+        import threading
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except GenobenchError as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: finished jobs are stored; rerun with --resume.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as interrupt:
+            how = "Terminated" if isinstance(interrupt, _Terminated) else "Interrupted"
+            click.echo(f"{how}: finished jobs are stored; rerun with --resume.", err=True)
+            sys.exit(143 if isinstance(interrupt, _Terminated) else 130)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=_Command)
@@ -58,11 +77,32 @@ size_option = click.option(
          "a factor on every population's sample count (0.5, 4); same as GENOBENCH_SIZE.")
 
 
+def _near_paths(path: Path) -> list[str]:
+    """Existing suite files a missing ``path`` was probably meant to be: the same name with
+    ``.toml``, close names in its folder, or in ``suites/``."""
+    import difflib
+
+    wanted = path.name if path.suffix == ".toml" else f"{path.name}.toml"
+    found = []
+    for folder in dict.fromkeys([path.parent, Path("suites")]):
+        if folder.is_dir():
+            names = sorted(p.name for p in folder.glob("*.toml"))
+            found += [str(folder / name) for name in
+                      difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)]
+    return list(dict.fromkeys(found))[:3]
+
+
 def _load_specs(paths):
+    from .errors import SpecError
     from .suites import load_spec
 
     if not paths:
         raise GenobenchError("no suite files given (for example: suites/quick_human.toml)")
+    for path in paths:
+        if not Path(path).exists():
+            near = _near_paths(Path(path))
+            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise SpecError(f"{path}: suite file does not exist{hint}")
     specs = [load_spec(path) for path in paths]
     names = [spec.name for spec in specs]
     duplicated = {n for n in names if names.count(n) > 1}
@@ -110,6 +150,9 @@ def _parse_options(values) -> dict:
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output folder; default reports/<suite>.")
 @click.option("--resume", is_flag=True, help="Skip jobs whose results already exist in --out.")
+@click.option("--overwrite", is_flag=True,
+              help="Delete the records and leaderboards already in --out first (by default a "
+                   "run adds to them, and the leaderboard covers every record there).")
 @click.option("-j", "--jobs", type=int, default=None,
               help="Jobs run at once; default: the CPU cores, at most 4.")
 @click.option("--executor", type=click.Choice(["local", "inline", "dask"]), default="local",
@@ -120,10 +163,12 @@ def _parse_options(values) -> dict:
 @click.option("--memory-limit", type=float, help="GB of memory per job before it is stopped.")
 @click.option("--option", "option_values", multiple=True, metavar="GENERATOR.KEY=VALUE",
               help="Generator hyperparameter, e.g. vae.epochs=20 (repeatable).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display; one line per job.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Plain lines instead of the live display: one per job, and a status line "
+                   "whenever 10 s pass without one (as without a terminal).")
 @size_option
-def run(suites, generators, metrics, seeds, profile, out, resume, jobs, executor, scheduler,
-        time_limit, memory_limit, option_values, quiet):
+def run(suites, generators, metrics, seeds, profile, out, resume, overwrite, jobs, executor,
+        scheduler, time_limit, memory_limit, option_values, quiet):
     """Run generators on SUITES (TOML files; shell globs welcome) and render a leaderboard."""
     from .benchmark import run_benchmark
     from .executors import make_executor
@@ -140,21 +185,59 @@ def run(suites, generators, metrics, seeds, profile, out, resume, jobs, executor
 
         jobs = max(1, min(os.cpu_count() or 1, 4))
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler)
-    with RunProgress(console, quiet=quiet) as progress:
+    with RunProgress(console, quiet=quiet, jobs=jobs) as progress:
         summary = run_benchmark(
-            specs, out, executor=runner, resume=resume, generators=list(generators) or None,
+            specs, out, executor=runner, resume=resume, overwrite=overwrite,
+            generators=list(generators) or None,
             seeds=seed_list, profile=profile, metrics=list(metrics) or None,
             time_limit=time_limit, memory_limit=memory_limit,
             options=_parse_options(option_values),
             on_result=progress.job_done, on_progress=progress.job_progress,
-            on_prepare=progress.preparing, title=None)
-        progress.set_total(len(summary.ran))
-    failed = [r for r in summary.records if r["status"] != "ok"]
+            on_prepare=progress.preparing, on_start=progress.started, title=None)
+    ran = {job.id for job in summary.ran}
+    failed = [r for r in summary.records if r["status"] != "ok" and _record_id(r) in ran]
+    lines = [f"{len(summary.ran)} job(s), {len(failed)} failed."]
+    if summary.removed:
+        lines.append(f"{summary.removed} earlier record(s) deleted (--overwrite).")
     if summary.skipped:
-        console.print(f"Skipped {len(summary.skipped)} finished job(s) (--resume).")
-    console.print(f"{len(summary.records)} job(s), {len(failed)} failed. Results: {out}/results/")
-    for fmt in ("html", "md"):
-        console.print(f"Leaderboard ({fmt}): {summary.leaderboard[fmt]}")
+        lines.append(f"Skipped {len(summary.skipped)} finished job(s) (--resume).")
+    if summary.earlier.replaced:
+        lines.append(f"{len(summary.earlier.replaced)} earlier record(s) of these jobs "
+                     "replaced.")
+    if summary.earlier.kept:
+        lines.append(f"{len(summary.earlier.kept)} earlier record(s) kept: the leaderboard "
+                     f"covers all {len(summary.records)} records in {out} (--overwrite starts "
+                     "afresh).")
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    _print_summary(summary.leaderboard, out, n_records=len(summary.records))
+
+
+def _record_id(record: dict) -> str:
+    from .results import job_id
+
+    return job_id(record["suite"], record["generator"], record["seed"])
+
+
+def _print_summary(paths: dict, out: Path | None = None, *, n_records: int | None = None):
+    """The scorecard (or ranking) tables from leaderboard.json, then every file written."""
+    from .summary import WIDTH, summary_tables
+
+    try:
+        data = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        data = {}
+    width = min(console.width, WIDTH) if console.is_terminal else WIDTH
+    table_console = Console(stderr=True, highlight=False, width=width)
+    for table in summary_tables(data):
+        table_console.print(table)
+    if out is not None:
+        console.print(f"Records ({n_records}): {Path(out) / 'results'}/", markup=False,
+                      soft_wrap=True)
+    names = {"html": "Leaderboard (html)", "md": "Leaderboard (md)",
+             "json": "Leaderboard data (json)", "csv": "Leaderboard table (csv)"}
+    for fmt, path in paths.items():
+        console.print(f"{names.get(fmt, fmt)}: {path}", markup=False, soft_wrap=True)
 
 
 @main.command(name="list")
@@ -215,8 +298,7 @@ def report(results, out, title):
     except OSError as error:
         raise GenobenchError(f"{target}: cannot create output folder ({error.strerror})") from None
     paths = render_leaderboard(records, target, title=title)
-    for fmt, path in paths.items():
-        console.print(f"Leaderboard ({fmt}): {path}")
+    _print_summary(paths)
 
 
 def _prepare_one(spec, *, refresh: bool):
@@ -233,26 +315,42 @@ def _prepare_one(spec, *, refresh: bool):
 @size_option
 def prepare(suites, refresh, jobs):
     """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
+    from .progress import PrepareProgress
+    from .suites import cache_folder
+
     specs = _load_specs(suites)
     one = functools.partial(_prepare_one, refresh=refresh)
+    cached = {spec.name: not refresh and cache_folder(spec).is_dir() for spec in specs}
     # Suites joining other suites (cow_all) come last: their members are then cached.
     joined = [spec for spec in specs if spec.source.get("kind") == "suites"]
     specs = [spec for spec in specs if spec.source.get("kind") != "suites"]
-    if jobs > 1 and len(specs) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    with PrepareProgress(console, total=len(specs) + len(joined), jobs=jobs) as progress:
+        for spec in specs + joined:  # cached ones are announced (and done) at once
+            if cached[spec.name]:
+                progress.suite_started(spec.name, cached=True)
+        todo = [spec for spec in specs if not cached[spec.name]]
+        if jobs > 1 and len(todo) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            outcomes = list(pool.map(one, specs))
-    else:
-        outcomes = [one(spec) for spec in specs]
-    outcomes += [one(spec) for spec in joined]
-    for name, info in outcomes:
-        state = "cached" if info.get("cached") else f"built in {info.get('seconds', 0):.1f} s"
-        sizes = info.get("sizes", {})
-        console.print(f"{name}: {info['n_snps']} SNPs, train/validation/test "
-                      f"{sizes.get('train')}/{sizes.get('validation')}/{sizes.get('test')} "
-                      f"individuals ({state})")
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) \
+                    as pool:
+                futures = [pool.submit(one, spec) for spec in todo]
+                for spec in todo[:jobs]:  # the pool takes suites in order, `jobs` at a time
+                    progress.suite_started(spec.name, cached=False)
+                waiting = todo[jobs:]
+                for future in as_completed(futures):
+                    progress.suite_done(*future.result())
+                    if waiting:
+                        progress.suite_started(waiting.pop(0).name, cached=False)
+        else:
+            for spec in todo:
+                progress.suite_started(spec.name, cached=False)
+                progress.suite_done(*one(spec))
+        for spec in [s for s in specs if cached[s.name]] + joined:
+            if not cached[spec.name]:
+                progress.suite_started(spec.name, cached=False)
+            progress.suite_done(*one(spec))
 
 
 @main.command()

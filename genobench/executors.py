@@ -44,6 +44,8 @@ class InlineExecutor:
         for job in jobs:
             progress = ((lambda job=job, **values: on_progress(job, values)) if on_progress
                         else None)
+            if progress:
+                progress(phase="starting")
             on_result(job, _safe_run_job(job, progress))
 
 
@@ -113,6 +115,8 @@ class ProcessExecutor:
                                                     name=f"genobench-{job.id}", daemon=True)
                     process.start()
                     sender.close()
+                    if on_progress:  # the job's own process reports its phases and steps
+                        on_progress(job, {"phase": "starting"})
                     running[process.pid] = (job, process, receiver, time.monotonic(), 0)
                 for pid, (job, process, receiver, start, peak) in list(running.items()):
                     record = self._check(job, process, receiver, start, peak, on_progress)

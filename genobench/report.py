@@ -519,16 +519,22 @@ def _compact(value, limit: int = 120) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# What Markdown would read as HTML: a tag or comment start, or a character reference.
+_MARKDOWN_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)")
 
 
 def _escape_markdown(value) -> str:
-    """Text safe in a Markdown table cell: one line, Markdown syntax and pipes backslashed,
-    HTML (which Markdown passes through) entity-escaped. Intra-word ``_`` stays as is."""
+    """Text safe in a Markdown table cell: one line, Markdown syntax and pipes backslashed.
+
+    HTML that Markdown would pass through (``<tag``, ``&name;``) is backslash-escaped
+    (CommonMark escapes any ASCII punctuation), never entity-escaped, so the file reads as
+    written: ``p < 0.05/M`` and ``Lopez-Paz & Oquab`` stay as they are. Intra-word ``_`` too.
+    """
     if value is None:
         return ""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
-    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(0), text)
+    text = re.sub(r"\s*[\r\n]+\s*", " ", str(value))
+    text = _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(0), text)
+    return _MARKDOWN_HTML.sub(lambda match: "\\" + match.group(0), text)
 
 
 # -- plots ----------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ import time
 
 import pytest
 
-from genobench.benchmark import OutputLock, run_benchmark
+from genobench.benchmark import run_benchmark
 from genobench.dask_executor import DaskExecutor
 from genobench.errors import ResultsError
 from genobench.executors import InlineExecutor, ProcessExecutor
+from genobench.outputs import OutputLock
 from genobench.suites import load_spec
 
 GENERATORS = ["independent_sites", "real_holdout", "msprime"]

@@ -1,0 +1,113 @@
+"""The end-of-run summary in the terminal: the scorecard in tables that fit 100 columns.
+
+It reads the leaderboard's data (``leaderboard.json``): per suite, the family scores, fidelity
+and privacy verdict of each generator from ``scorecard``, in the order of ``ranking``. A
+leaderboard without a scorecard gets the overall ranking (mean rank) instead.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+
+#: Width the summary is laid out for (columns of a terminal).
+WIDTH = 100
+FAMILIES = ("marginal", "ld", "structure", "diversity", "association")
+
+
+def _score(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:.2f}"
+
+
+def _privacy(privacy) -> str:
+    """"pass", or "FAIL" with the failed gates' names."""
+    if not isinstance(privacy, dict) or privacy.get("passed") is None:
+        return "–"
+    if privacy["passed"]:
+        return "pass"
+    failed = [name for name, gate in (privacy.get("gates") or {}).items()
+              if isinstance(gate, dict) and gate.get("passed") is False]
+    return "FAIL" + (f": {', '.join(failed)}" if failed else "")
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                 padding=(0, 1))
+
+
+def scorecard_tables(data: dict) -> list[Table]:
+    """One table per suite: generator | fidelity | the five families | privacy.
+
+    Generators come in the ranking's order (best first), reference rows last and in italics.
+    :returns: no tables when ``data`` has no scorecard.
+    """
+    scorecard = data.get("scorecard")
+    if not isinstance(scorecard, dict) or not scorecard:
+        return []
+    order = [entry.get("generator") for entry in data.get("ranking") or []
+             if isinstance(entry, dict)]
+    position = {name: index + 1 for index, name in enumerate(order)}
+    tables = []
+    for suite, generators in scorecard.items():
+        if not isinstance(generators, dict):
+            continue
+        table = _table(f"Scorecard {suite} (1 = as good as real data, 0 = no better than "
+                       "the baseline)")
+        table.add_column("#", justify="right")
+        table.add_column("generator", overflow="fold", max_width=24)
+        table.add_column("fidelity", justify="right")
+        for family in FAMILIES:
+            table.add_column(family if family != "association" else "assoc.", justify="right")
+        table.add_column("privacy", overflow="fold", max_width=22)
+
+        def key(item):
+            name, entry = item
+            reference = bool(isinstance(entry, dict) and entry.get("reference"))
+            return (reference, position.get(name, len(position) + 1), name)
+
+        for name, entry in sorted(generators.items(), key=key):
+            if not isinstance(entry, dict):
+                continue
+            families = entry.get("families") or {}
+            reference = bool(entry.get("reference"))
+            table.add_row(
+                "ref" if reference else str(position.get(name, "–")),
+                f"[italic]{name}[/italic]" if reference else name,
+                _score(entry.get("fidelity")),
+                *(_score(families.get(family)) for family in FAMILIES),
+                _privacy(entry.get("privacy")))
+        tables.append(table)
+    return tables
+
+
+def ranking_table(data: dict, *, max_suites: int = 4) -> Table | None:
+    """The overall ranking by mean rank (leaderboards without a scorecard), or None."""
+    ranking = [entry for entry in data.get("ranking") or []
+               if isinstance(entry, dict) and "mean_rank" in entry]
+    if not ranking:
+        return None
+    suites = [suite.get("name") for suite in data.get("suites") or []][:max_suites]
+    table = _table("Overall ranking (mean rank over every metric, 1 is best)")
+    table.add_column("#", justify="right")
+    table.add_column("generator", overflow="fold", max_width=24)
+    table.add_column("mean rank", justify="right")
+    for suite in suites:
+        table.add_column(suite, justify="right", overflow="fold", max_width=14)
+    table.add_column("failed jobs", justify="right")
+    for entry in ranking:
+        ranks = entry.get("suites") or {}
+        table.add_row(str(entry.get("position") or "–"), str(entry["generator"]),
+                      _score(entry.get("mean_rank")), *(_score(ranks.get(s)) for s in suites),
+                      f"{entry.get('failed_jobs', 0)} / {entry.get('jobs', 0)}")
+    return table
+
+
+def summary_tables(data: dict) -> list[Table]:
+    """The scorecard tables, else the ranking table, else nothing."""
+    tables = scorecard_tables(data)
+    if tables:
+        return tables
+    table = ranking_table(data)
+    return [table] if table is not None else []
