@@ -496,53 +496,85 @@ def compare(baseline, current, tolerance_values, metric_tolerance, time_toleranc
               help="Real genotypes (held out from training): .vcf, .vcf.gz, or PLINK 1 "
                    "(.bed or the .bed/.bim/.fam prefix).")
 @click.option("--synthetic", "synthetic_path", required=True, type=click.Path(path_type=Path),
-              help="Synthetic genotypes, same formats; SNPs matched to --real by id or "
-                   "position.")
+              help="Synthetic genotypes, same formats; compared with --real on the SNPs both "
+                   "share (chromosome, position and alleles; REF/ALT swaps become 2 - x).")
 @click.option("--train", "train_path", type=click.Path(path_type=Path),
               help="The generator's training genotypes: adds the privacy metrics against "
                    "them (privacy_loss, dcr, exact_copies, kinship).")
+@click.option("--real-pheno", "real_pheno", type=click.Path(path_type=Path),
+              help="Phenotype table of the real individuals (TSV/CSV, a sample id column): "
+                   "the association metrics then run.")
+@click.option("--synthetic-pheno", "synthetic_pheno", type=click.Path(path_type=Path),
+              help="Phenotype table of the synthetic individuals, same layout.")
+@click.option("--id-column", help="Sample id column of the phenotype tables; default the first.")
+@click.option("--strict", is_flag=True,
+              help="Refuse when a SNP of --real is missing from another file or cannot be "
+                   "matched, instead of comparing on the shared SNPs.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path),
-              help="Also write the values, notes and plot curves to this JSON file.")
+              help="Also write the values, notes, warnings and plot curves to this JSON file.")
 @click.option("-m", "--metric", "metrics", multiple=True,
               help="Metric to compute (repeatable); default: all registered.")
-def evaluate(real_path, synthetic_path, train_path, json_path, metrics):
+@click.option("-q", "--quiet", is_flag=True, help="Only the table and the warnings.")
+def evaluate(real_path, synthetic_path, train_path, real_pheno, synthetic_pheno, id_column,
+             strict, json_path, metrics, quiet):
     """Score synthetic genotypes made anywhere against real ones with genobench's metrics.
 
-    Prints a table and, with --json, writes {metric: value, ..., "details": {...}}.
+    Prints a table and, with --json, writes {metric: value, ..., "details": {...}}. Every
+    warning is one line, "warning: <file>: <what> (<count>)", also under -q.
     """
-    import warnings
-
     from rich.table import Table
 
-    from .io import InputWarning, read_genotypes
-    from .metrics.align import align_snps
+    from .io import attach_phenotypes, read_phenotypes, read_variants
+    from .messages import collect, show
+    from .metrics.align import VariantSet, match_snps
     from .plugins import get_metric
     from .results import write_json_atomic
     from .runner import evaluate_synthetic, torch_device
 
     for name in metrics:
         get_metric(name)  # an unknown name fails before any file is read
-    inputs = {}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", InputWarning)
-        real = read_genotypes(real_path)
-        sets = {}
-        for option, path in (("--synthetic", synthetic_path), ("--train", train_path)):
-            if path is not None:
-                sets[option], how = align_snps(real, read_genotypes(path),
-                                               what=f"{option} {path}")
-                inputs[option.strip("-")] = dict(path=str(path), n=sets[option].n_samples,
-                                                 matched_by=how)
-    for warning in caught:
-        console.print(f"Warning: {warning.message}")
-    inputs["real"] = dict(path=str(real_path), n=real.n_samples, n_snps=real.n_snps)
-    console.print(f"Evaluating {sets['--synthetic'].n_samples} synthetic against "
-                  f"{real.n_samples} real individuals on {real.n_snps} SNPs"
-                  + (f", {sets['--train'].n_samples} training individuals"
-                     if "--train" in sets else ""))
-    values, curves, info, usage = evaluate_synthetic(
-        real, sets["--synthetic"], train=sets.get("--train"),
-        metric_names=list(metrics) or None, device=torch_device())
+    notices = []
+
+    def read(option, path, pheno=None):
+        with collect(source=str(path)) as caught:
+            try:
+                data, alleles = read_variants(path)
+                if pheno is not None:
+                    table = read_phenotypes(pheno, id_column=id_column)
+                    data = attach_phenotypes(data, table, where=str(pheno))
+            finally:
+                notices.extend(caught)
+        return VariantSet(data, alleles, str(path), option)
+
+    try:
+        given = [read("--real", real_path, real_pheno),
+                 read("--synthetic", synthetic_path, synthetic_pheno)]
+        if train_path is not None:
+            given.append(read("--train", train_path))
+        match = match_snps(*given, strict=strict)
+        notices.extend(match.notices())
+    finally:
+        show(notices, lambda line: click.echo(line, err=True))
+    real, synthetic = match.sets[:2]
+    train = match.sets[2] if train_path is not None else None
+    inputs = {option.strip("-"): dict(path=variants.name, n=data.n_samples,
+                                      n_snps=variants.data.n_snps,
+                                      left_out=match.left_out.get(variants.name, {}),
+                                      swapped=match.swapped.get(variants.name, 0),
+                                      matched_by="chromosome, position and alleles")
+              for option, variants, data in zip(("--real", "--synthetic", "--train"), given,
+                                                match.sets, strict=False)}
+    inputs["real"]["shared_snps"] = real.n_snps
+    if not quiet:
+        console.print(f"Evaluating {synthetic.n_samples} synthetic against "
+                      f"{real.n_samples} real individuals on {real.n_snps} shared SNPs"
+                      + (f", {train.n_samples} training individuals" if train else ""))
+    with collect() as caught:
+        values, curves, info, usage = evaluate_synthetic(
+            real, synthetic, train=train, metric_names=list(metrics) or None,
+            device=torch_device())
+    show(caught, lambda line: click.echo(line, err=True))
+    notices.extend(caught)
     table = Table(title="genobench evaluate", title_justify="left")
     for column in ("metric", "family", "value", "ideal", "better", "note"):
         table.add_column(column, overflow="fold")
@@ -550,7 +582,8 @@ def evaluate(real_path, synthetic_path, train_path, json_path, metrics):
     for name in sorted(values, key=lambda n: (info[n]["family"], n)):
         value = values[name]["value"]
         table.add_row(name, info[name]["family"], "n/a" if value is None else f"{value:.4g}",
-                      f"{info[name]['ideal']:g}", better.get(info[name]["direction"], "?"),
+                      "" if info[name]["ideal"] is None else f"{info[name]['ideal']:g}",
+                      better.get(info[name]["direction"], "?"),
                       values[name]["note"] or "")
     Console(highlight=False, width=max(120, Console().width)).print(table)
     if json_path is not None:
@@ -558,13 +591,15 @@ def evaluate(real_path, synthetic_path, train_path, json_path, metrics):
         payload["details"] = dict(
             notes={name: result["note"] for name, result in values.items()},
             seconds={name: result["seconds"] for name, result in values.items()},
-            metric_info=info, curves=curves, inputs=inputs, usage=usage)
+            metric_info=info, curves=curves, inputs=inputs, usage=usage,
+            warnings=[notice.to_json() for notice in notices])
         try:
             write_json_atomic(json_path, payload)
         except OSError as error:
             raise GenobenchError(f"--json {json_path}: cannot write ({error.strerror})") \
                 from None
-        console.print(f"Wrote {json_path}")
+        if not quiet:
+            console.print(f"Wrote {json_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

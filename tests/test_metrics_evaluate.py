@@ -52,7 +52,7 @@ def test_evaluate_writes_every_metric(files):
     assert scores["allele_frequency_r"] > 0.8 and scores["exact_copies"] == 0.0
     assert 0 <= scores["aats"] <= 1
     details = scores["details"]
-    assert details["inputs"]["synthetic"]["matched_by"] == "id"
+    assert details["inputs"]["synthetic"]["matched_by"] == "chromosome, position and alleles"
     assert details["metric_info"]["aats"]["ideal"] == 0.5
     assert "precision" in details["notes"] and "pca_wasserstein" in details["curves"]
     assert "aats" in result.output and "allele_frequency_r" in result.output
@@ -105,7 +105,7 @@ def test_mismatched_snps_are_one_clear_error(data, files):
     with pytest.raises(DataError, match="no SNP in common"):
         align_snps(real, moved)
     path = io.write_plink(partial, files["folder"] / "partial.bed")
-    result = invoke("evaluate", "--real", files["real"], "--synthetic", path)
+    result = invoke("evaluate", "--real", files["real"], "--synthetic", path, "--strict")
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Error: --synthetic ")
     assert "lacks 50" in result.output and "Traceback" not in result.output
