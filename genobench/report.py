@@ -1,10 +1,12 @@
 """Leaderboards: the results of a benchmark run as HTML, Markdown, JSON and CSV.
 
-:func:`leaderboard_data` turns job records (see :mod:`genobench.results`) into plain data: per
-suite a table of generators x metrics (mean and spread over seeds, the best cell per metric,
-timings), the reference row's noise floor per metric, a quality-against-cost view with its
-Pareto front, an overall ranking, the metric glossary and a provenance summary. Ranks are
-honest about noise: two generators whose difference lies inside their seed spread tie.
+:func:`leaderboard_data` turns job records (see :mod:`genobench.results`) into plain data: the
+scorecard first (:mod:`genobench.scorecard`: one score per family of metrics between the
+baseline and real data, privacy gates, the ranking), then per suite a table of generators x
+metrics (mean and spread over seeds, the best cell per metric, timings), the reference row's
+noise floor per metric, a quality-against-cost view with its Pareto front, the metric glossary
+and a provenance summary. Per-metric ranks are honest about noise: two generators whose
+difference lies inside their seed spread tie; they mark cells and never make the verdict.
 :func:`render_leaderboard` writes that one data set out through the Jinja2 templates in
 ``genobench/templates`` and adds matplotlib plots to the HTML page. Everything a plugin supplies
 (names, descriptions, errors, notes) is escaped for the format it lands in.
@@ -24,15 +26,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import ResultsError
-from .metrics.base import DIRECTIONS, Metric
+from .records import FAMILIES, MetricInfo
 from .results import write_json_atomic
+from .scorecard import leaderboard_scorecard
 
 PHASES = ("fit", "generate", "evaluate")
-#: Column order of metric families; other families follow.
-FAMILIES = ("fidelity", "association", "privacy")
 #: The curves and metric the plots read (see :func:`render_leaderboard`).
 LD_DECAY, ALLELE_FREQUENCY, AATS = "ld_decay_distance", "allele_frequency_r", "aats"
-PCA, GWAS = "pca_wasserstein", "gwas_beta_r"
+PCA, GWAS = "pca_w2_real_basis", "gwas_beta_r"
 FORMATS = ("html", "md", "json", "csv")
 DEFAULT_TITLE = "genobench leaderboard"
 
@@ -42,7 +43,10 @@ DEFAULT_TITLE = "genobench leaderboard"
 def leaderboard_data(records: list[dict]) -> dict:
     """The leaderboard of ``records`` as JSON-ready plain data.
 
-    :returns: ``ranking`` (generators by mean rank over every suite and metric), ``suites``
+    :returns: ``scorecard`` ({suite: {generator: {families, fidelity, spread, privacy:
+        {passed, gates}, reference, baseline, metrics (S per metric)}}}), ``resolution``
+        ({suite: {metric: {base, ref, spread, resolves, note}}}), ``formula`` (the scorecard's,
+        in words), ``ranking`` (:func:`genobench.scorecard.ranking`: best first), ``suites``
         (per suite: ``name``, ``info``, ``metrics`` (column names), ``rows`` with ``cells``
         {metric: {mean, std, n, notes, best, rank, at_floor}} and ``timing`` (seconds per phase,
         ``cost_s`` = fit + generate, ``peak_rss_mb``), ``noise_floor`` {metric: {generator,
@@ -54,9 +58,13 @@ def leaderboard_data(records: list[dict]) -> dict:
     if not records:
         raise ResultsError("no result records to make a leaderboard from")
     metrics = _metric_glossary(records)
-    suites = [_suite_table(name, group, metrics) for name, group in _groups(records, "suite")]
-    return dict(ranking=_ranking(suites), suites=suites, metrics=list(metrics.values()),
-                generators=_generator_glossary(records), provenance=_provenance_summary(records))
+    verdict = leaderboard_scorecard(records)
+    suites = [_suite_table(name, group, metrics, verdict["scorecard"].get(name, {}))
+              for name, group in _groups(records, "suite")]
+    return dict(scorecard=verdict["scorecard"], resolution=verdict["resolution"],
+                formula=verdict["formula"], ranking=verdict["ranking"], suites=suites,
+                metrics=list(metrics.values()), generators=_generator_glossary(records),
+                provenance=_provenance_summary(records))
 
 
 def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
@@ -133,28 +141,26 @@ def _metric_glossary(records: list[dict]) -> dict[str, dict]:
 
 
 def _metric_info(name: str, raw: dict) -> dict:
-    direction = raw.get("direction") if raw.get("direction") in DIRECTIONS else None
-    return dict(name=name, label=_one_line(raw.get("label")) or name,
-                family=str(raw.get("family") or "other"), direction=direction,
-                ideal=_number(raw.get("ideal")),
-                range=[_number(bound) for bound in raw.get("range") or []],
-                description=_one_line(raw.get("description")),
-                citation=_one_line(raw.get("citation")))
+    """A metric's glossary entry: :class:`MetricInfo` read from a record, as plain values."""
+    info = MetricInfo.from_json(dict(raw, name=name)).to_json()
+    info.update(label=_one_line(info["label"]) or name,
+                ideal=_number(info["ideal"]), range=[_number(b) for b in info["range"]],
+                description=_one_line(info["description"]),
+                citation=_one_line(info["citation"]),
+                gate=info["risk"] is not None)
+    return info
 
 
 def _distance(info: dict, value: float | None) -> float | None:
-    """:meth:`Metric.distance_to_ideal` of ``value`` under ``info`` (smaller is better);
-    None when the value is missing or the metric has no usable direction."""
-    direction, ideal = info["direction"], info["ideal"]
-    if value is None or direction is None or (direction == "target" and ideal is None):
+    """:meth:`MetricInfo.distance_to_ideal` of ``value`` under the glossary entry ``info``
+    (smaller is better); None for a privacy gate (read against the reference, not ranked)."""
+    if info.get("risk") is not None:
         return None
-    metric = Metric()
-    # For "higher"/"lower" the ideal only shifts every distance equally; 0 keeps the order.
-    metric.direction, metric.ideal = direction, 0.0 if ideal is None else ideal
-    return metric.distance_to_ideal(value)
+    return MetricInfo.from_json(info).distance_to_ideal(value)
 
 
-def _suite_table(name: str, records: list[dict], metrics: dict[str, dict]) -> dict:
+def _suite_table(name: str, records: list[dict], metrics: dict[str, dict],
+                 card: dict | None = None) -> dict:
     present = [m for m in metrics if any(m in (r.get("metrics") or {}) for r in records)]
 
     def value(record, metric):
@@ -172,9 +178,15 @@ def _suite_table(name: str, records: list[dict], metrics: dict[str, dict]) -> di
     rows = [_row(generator, group, columns) for generator, group in _groups(records, "generator")]
     _rank_rows(rows, [metrics[m] for m in columns])
     floor = _noise_floor(rows, [metrics[m] for m in columns])
-    # Ranked generators first, best first; then unranked ones; the reference rows last.
-    rows.sort(key=lambda row: (row["is_reference"], row["mean_rank"] is None,
-                               row["mean_rank"] or 0.0))
+    for row in rows:  # the scorecard's verdict beside each row
+        verdict = (card or {}).get(row["generator"]) or {}
+        row.update(fidelity=verdict.get("fidelity"), families=verdict.get("families") or {},
+                   privacy_passed=(verdict.get("privacy") or {}).get("passed"))
+    # Generators passing the privacy gates first, by fidelity; then unassessed, then failing;
+    # the reference rows last.
+    gate_order = {True: 0, None: 1, False: 2}
+    rows.sort(key=lambda row: (row["is_reference"], gate_order[row["privacy_passed"]],
+                               row["fidelity"] is None, -(row["fidelity"] or 0.0)))
     return dict(name=name, info=records[0].get("suite_info") or {}, metrics=columns, rows=rows,
                 noise_floor=floor, pareto=_pareto(rows), not_applicable=not_applicable)
 
@@ -333,49 +345,19 @@ def _noise_floor(rows: list[dict], metrics: list[dict]) -> dict[str, dict]:
 
 
 def _pareto(rows: list[dict]) -> list[dict]:
-    """Quality against cost: per ranked, not wholly failed contender its suite mean rank
-    (quality, lower is better) and ``cost_s`` (mean fit + generate seconds), with ``front``
-    True for those no other generator dominates (as good or better on both, better on one).
-    Ordered by cost."""
-    points = [dict(generator=row["generator"], mean_rank=row["mean_rank"],
+    """Quality against cost: per not wholly failed contender its scorecard fidelity (higher is
+    better) and ``cost_s`` (mean fit + generate seconds), with ``front`` True for those no other
+    generator dominates (as good or better on both, better on one). Ordered by cost."""
+    points = [dict(generator=row["generator"], fidelity=row["fidelity"],
                    cost_s=row["timing"]["cost_s"])
               for row in rows if not row["is_reference"] and row["status"] != "failed"
-              and row["mean_rank"] is not None and row["timing"]["cost_s"] is not None]
+              and row["fidelity"] is not None and row["timing"]["cost_s"] is not None]
     for point in points:
         point["front"] = not any(
-            other["cost_s"] <= point["cost_s"] and other["mean_rank"] <= point["mean_rank"]
-            and (other["cost_s"] < point["cost_s"] or other["mean_rank"] < point["mean_rank"])
+            other["cost_s"] <= point["cost_s"] and other["fidelity"] >= point["fidelity"]
+            and (other["cost_s"] < point["cost_s"] or other["fidelity"] > point["fidelity"])
             for other in points)
-    return sorted(points, key=lambda point: (point["cost_s"], point["mean_rank"]))
-
-
-def _ranking(suites: list[dict]) -> list[dict]:
-    """Generators ordered by their rank averaged over every (suite, metric) they were ranked on."""
-    entries: dict[str, dict] = {}
-    for suite in suites:
-        for row in suite["rows"]:
-            if row["is_reference"]:
-                continue
-            entry = entries.setdefault(row["generator"], dict(
-                generator=row["generator"], ranks=[], suites={}, wins=0, jobs=0, failed_jobs=0))
-            ranks = [cell["rank"] for cell in row["cells"].values() if cell["rank"] is not None]
-            entry["ranks"] += ranks
-            entry["suites"][suite["name"]] = row["mean_rank"]
-            entry["wins"] += sum(cell["best"] for cell in row["cells"].values())
-            entry["jobs"] += len(row["seeds"]) + len(row["failed_seeds"])
-            entry["failed_jobs"] += len(row["failed_seeds"])
-    ranking = []
-    for entry in entries.values():
-        ranks = entry.pop("ranks")
-        entry.update(mean_rank=float(np.mean(ranks)) if ranks else None, n_ranks=len(ranks))
-        ranking.append(entry)
-    ranking.sort(key=lambda e: (e["mean_rank"] is None, e["mean_rank"] or 0.0, e["generator"]))
-    for entry in ranking:  # equal mean ranks share a position
-        entry["position"] = None if entry["mean_rank"] is None else 1 + sum(
-            other["mean_rank"] is not None and other["mean_rank"] < entry["mean_rank"] - 1e-9
-            for other in ranking)
-    return [{key: entry[key] for key in ("position", "generator", "mean_rank", "n_ranks", "wins",
-                                          "jobs", "failed_jobs", "suites")} for entry in ranking]
+    return sorted(points, key=lambda point: (point["cost_s"], -point["fidelity"]))
 
 
 def _provenance_summary(records: list[dict]) -> dict:
@@ -452,7 +434,8 @@ def _environment(*, html: bool) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=html, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, finalize=None if html else _escape_markdown)
-    environment.filters.update(num=format_number, cell=_cell_text, arrow=_arrow,
+    environment.filters.update(num=format_number, score=format_score, cell=_cell_text,
+                               arrow=_arrow,
                                metric_title=_metric_title, cell_title=_cell_title,
                                compact=_compact)
     return environment
@@ -472,6 +455,12 @@ def format_number(value, digits: int = 4) -> str:
     if 1e4 <= magnitude < 1e7:
         return f"{value:,.0f}"
     return f"{value:.{max(digits - 1, 2)}g}"
+
+
+def format_score(value) -> str:
+    """A scorecard score with two decimals ("–" when missing)."""
+    value = _number(value)
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _cell_text(cell: dict) -> str:
@@ -554,7 +543,8 @@ def _plots(records: list[dict], data: dict) -> dict[str, list[dict]]:
                                         else colours.get(row["generator"], "C0"),
                                         reference=row["generator"] in reference)
                  for row in suite["rows"]}
-        made = [_ld_decay_plot(jobs, style), _allele_frequency_plot(jobs, style),
+        made = [_scorecard_plot(suite, style), _ld_decay_plot(jobs, style),
+                _allele_frequency_plot(jobs, style),
                 _pca_plot(jobs, style), _aats_plot(suite, style), _manhattan_plot(jobs, style),
                 _pareto_plot(suite, style)]
         plots[suite["name"]] = [plot for plot in made if plot is not None]
@@ -699,11 +689,13 @@ def _aats_plot(suite: dict, style: dict) -> dict | None:
     # Yale et al. 2020: 0.5 when real and synthetic are indistinguishable nearest neighbours.
     axes.axvline(0.5, color="black", linewidth=1.2, linestyle="--")
     axes.set_yticks(positions, [_label(name) for name, _ in bars], fontsize=9)
-    axes.set(xlim=(0, 1), xlabel="AATS (0.5 is ideal; below: copying, above: poor fidelity)")
+    axes.set(xlim=(0, 1), xlabel="AATS against the test split (0.5: indistinguishable; "
+                                 "above: told apart from real data)")
     _tidy(axes)
     axes.grid(False, axis="y")
-    return _png(figure, "Adversarial accuracy (AATS)", "Nearest-neighbour adversarial accuracy, "
-                "mean ± std over seeds; hatched bars are reference rows.")
+    return _png(figure, "Adversarial accuracy (AATS)", "Nearest-neighbour adversarial accuracy "
+                "against held-out individuals, mean ± std over seeds; hatched bars are reference "
+                "rows. A resemblance measure: privacy is judged by the gates.")
 
 
 def _pc_points(curves) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
@@ -829,8 +821,42 @@ def _manhattan_plot(jobs: list[dict], style: dict) -> dict | None:
                 "0.05 / SNPs.", wide=True)
 
 
+def _scorecard_plot(suite: dict, style: dict) -> dict | None:
+    """Each generator's family scores (0: baseline, 1: real data) as grouped bars, privacy
+    failures marked."""
+    from .scorecard import SCORED_FAMILIES
+
+    rows = [row for row in suite["rows"] if any(
+        row["families"].get(f) is not None for f in SCORED_FAMILIES)]
+    families = [f for f in SCORED_FAMILIES if any(r["families"].get(f) is not None
+                                                    for r in rows)]
+    if not rows or not families:
+        return None
+    figure = _figure(7.2, 0.5 * len(rows) * max(1, len(families) / 2.5) + 1.4)
+    axes = figure.add_subplot()
+    height = 0.8 / len(families)
+    shades = {f: f"C{k}" for k, f in enumerate(families)}
+    for k, family in enumerate(families):
+        positions = np.arange(len(rows))[::-1] + (len(families) / 2 - k - 0.5) * height
+        values = [row["families"].get(family) for row in rows]
+        axes.barh(positions, [v if v is not None else 0.0 for v in values], height=height,
+                  color=shades[family], label=family)
+    labels = [_label(row["generator"]) + (" (reference)" if row["is_reference"] else "")
+              + (" ✗ privacy" if row["privacy_passed"] is False else "") for row in rows]
+    axes.set_yticks(np.arange(len(rows))[::-1], labels, fontsize=9)
+    axes.axvline(0.0, color="black", linewidth=1.0)
+    axes.axvline(1.0, color="black", linewidth=1.0, linestyle="--")
+    axes.set(xlim=(-1.05, 1.15), xlabel="score: 0 = baseline, 1 = real data")
+    _tidy(axes)
+    axes.grid(False, axis="y")
+    axes.legend(frameon=False, fontsize=8, loc="lower left")
+    return _png(figure, "Scorecard", "Family scores per generator (median of the resolving "
+                "metrics' S = (D_base - D_gen) / (D_base - D_ref)); ✗ privacy: fails a privacy "
+                "gate.", wide=True)
+
+
 def _pareto_plot(suite: dict, style: dict) -> dict | None:
-    """Mean rank in the suite (quality) against fit + generate seconds (cost), the Pareto
+    """Scorecard fidelity (quality) against fit + generate seconds (cost), the Pareto
     front joined by a line."""
     points = suite["pareto"]
     if len(points) < 2:
@@ -838,23 +864,22 @@ def _pareto_plot(suite: dict, style: dict) -> dict | None:
     figure = _figure(6.4, 4.0)
     axes = figure.add_subplot()
     front = [point for point in points if point["front"]]
-    axes.plot([p["cost_s"] for p in front], [p["mean_rank"] for p in front], color="0.3",
+    axes.plot([p["cost_s"] for p in front], [p["fidelity"] for p in front], color="0.3",
               linewidth=1.2, linestyle="-", drawstyle="steps-post", zorder=1,
               label="Pareto front")
     for point in points:
         look = style.get(point["generator"], dict(color="C0", reference=False))
-        axes.scatter([point["cost_s"]], [point["mean_rank"]], s=70 if point["front"] else 40,
+        axes.scatter([point["cost_s"]], [point["fidelity"]], s=70 if point["front"] else 40,
                      color=look["color"], edgecolors="black" if point["front"] else "none",
                      linewidths=1.2, zorder=3)
-        axes.annotate(_label(point["generator"], 24), (point["cost_s"], point["mean_rank"]),
+        axes.annotate(_label(point["generator"], 24), (point["cost_s"], point["fidelity"]),
                       textcoords="offset points", xytext=(6, 4), fontsize=8)
     costs = [p["cost_s"] for p in points]
     if min(costs) > 0 and max(costs) / min(costs) > 20:
         axes.set_xscale("log")
-    axes.invert_yaxis()  # better (smaller) ranks up
-    axes.set(xlabel="fit + generate time (s)", ylabel="mean rank in the suite (1 is best)")
+    axes.set(xlabel="fit + generate time (s)", ylabel="fidelity (0 baseline, 1 real data)")
     _tidy(axes)
     axes.legend(frameon=False, fontsize=8)
-    return _png(figure, "Quality against cost", "Each generator's mean rank against its fit + "
+    return _png(figure, "Quality against cost", "Each generator's fidelity against its fit + "
                 "generate time; outlined points are on the Pareto front (nothing is both "
                 "faster and better).")
