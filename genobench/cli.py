@@ -83,6 +83,8 @@ def _near_paths(path: Path) -> list[str]:
     import difflib
 
     wanted = path.name if path.suffix == ".toml" else f"{path.name}.toml"
+    if path.with_name(wanted).is_file():
+        return [str(path.with_name(wanted))]
     found = []
     for folder in dict.fromkeys([path.parent, Path("suites")]):
         if folder.is_dir():
@@ -501,6 +503,12 @@ def compare(baseline, current, tolerance_values, metric_tolerance, time_toleranc
 @click.option("--train", "train_path", type=click.Path(path_type=Path),
               help="The generator's training genotypes: adds the privacy metrics against "
                    "them (privacy_loss, dcr, exact_copies, kinship).")
+@click.option("--reference", "reference_path", type=click.Path(path_type=Path),
+              help="Real individuals held out from training and from --real: the scorecard's "
+                   "reference (noise floor). Without it, two thirds of --real are set aside.")
+@click.option("--no-scorecard", "no_scorecard", is_flag=True,
+              help="Only the metric values (--real against --synthetic at equal sizes): no "
+                   "reference, baselines or family scores.")
 @click.option("--real-pheno", "real_pheno", type=click.Path(path_type=Path),
               help="Phenotype table of the real individuals (TSV/CSV, a sample id column): "
                    "the association metrics then run.")
@@ -515,35 +523,39 @@ def compare(baseline, current, tolerance_values, metric_tolerance, time_toleranc
 @click.option("-m", "--metric", "metrics", multiple=True,
               help="Metric to compute (repeatable); default: all registered.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the table and the warnings.")
-def evaluate(real_path, synthetic_path, train_path, real_pheno, synthetic_pheno, id_column,
-             strict, json_path, metrics, quiet):
+def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard, real_pheno,
+             synthetic_pheno, id_column, strict, json_path, metrics, quiet):
     """Score synthetic genotypes made anywhere against real ones with genobench's metrics.
 
-    Prints a table and, with --json, writes {metric: value, ..., "details": {...}}. Every
-    warning is one line, "warning: <file>: <what> (<count>)", also under -q.
+    Sets are compared at equal sizes (the larger subsampled, three draws averaged). Prints the
+    metric table and the scorecard (family scores between the baselines and a real reference,
+    privacy gates with --train) and, with --json, writes {metric: value, ..., "scorecard":
+    {...}, "details": {...}}. Every warning is one line, "warning: <file>: <what> (<count>)",
+    also under -q.
     """
     from rich.table import Table
 
+    from .evaluation import evaluate_sets
     from .io import attach_phenotypes, read_phenotypes, read_variants
     from .messages import collect, show
     from .metrics.align import VariantSet, match_snps
     from .plugins import get_metric
     from .results import write_json_atomic
-    from .runner import evaluate_synthetic, torch_device
+    from .runner import torch_device
 
     for name in metrics:
         get_metric(name)  # an unknown name fails before any file is read
     notices = []
 
     def read(option, path, pheno=None):
-        with collect(source=str(path)) as caught:
-            try:
+        try:
+            with collect(source=str(path)) as caught:
                 data, alleles = read_variants(path)
                 if pheno is not None:
                     table = read_phenotypes(pheno, id_column=id_column)
                     data = attach_phenotypes(data, table, where=str(pheno))
-            finally:
-                notices.extend(caught)
+        finally:
+            notices.extend(caught)  # filled when the with block ends, even on an error
         return VariantSet(data, alleles, str(path), option)
 
     try:
@@ -551,28 +563,32 @@ def evaluate(real_path, synthetic_path, train_path, real_pheno, synthetic_pheno,
                  read("--synthetic", synthetic_path, synthetic_pheno)]
         if train_path is not None:
             given.append(read("--train", train_path))
+        if reference_path is not None:
+            given.append(read("--reference", reference_path))
         match = match_snps(*given, strict=strict)
         notices.extend(match.notices())
     finally:
         show(notices, lambda line: click.echo(line, err=True))
     real, synthetic = match.sets[:2]
     train = match.sets[2] if train_path is not None else None
+    reference = match.sets[-1] if reference_path is not None else None
     inputs = {option.strip("-"): dict(path=variants.name, n=data.n_samples,
                                       n_snps=variants.data.n_snps,
                                       left_out=match.left_out.get(variants.name, {}),
                                       swapped=match.swapped.get(variants.name, 0),
                                       matched_by="chromosome, position and alleles")
-              for option, variants, data in zip(("--real", "--synthetic", "--train"), given,
-                                                match.sets, strict=False)}
+              for option, variants, data in zip(
+                  [variants.option for variants in given], given, match.sets, strict=True)}
     inputs["real"]["shared_snps"] = real.n_snps
     if not quiet:
         console.print(f"Evaluating {synthetic.n_samples} synthetic against "
                       f"{real.n_samples} real individuals on {real.n_snps} shared SNPs"
                       + (f", {train.n_samples} training individuals" if train else ""))
     with collect() as caught:
-        values, curves, info, usage = evaluate_synthetic(
-            real, synthetic, train=train, metric_names=list(metrics) or None,
-            device=torch_device())
+        scored = evaluate_sets(real, synthetic, train=train, reference=reference,
+                               metric_names=list(metrics) or None, device=torch_device(),
+                               scorecard=not no_scorecard)
+    values, curves, info, usage = scored.values, scored.curves, scored.info, scored.usage
     show(caught, lambda line: click.echo(line, err=True))
     notices.extend(caught)
     table = Table(title="genobench evaluate", title_justify="left")
@@ -586,9 +602,14 @@ def evaluate(real_path, synthetic_path, train_path, real_pheno, synthetic_pheno,
                       better.get(info[name]["direction"], "?"),
                       values[name]["note"] or "")
     Console(highlight=False, width=max(120, Console().width)).print(table)
+    if scored.scorecard is not None:
+        Console(highlight=False, width=max(100, Console().width)).print(
+            evaluation_scorecard_table(scored))
     if json_path is not None:
         payload = {name: result["value"] for name, result in values.items()}
-        payload["details"] = dict(
+        if scored.scorecard is not None:
+            payload["scorecard"] = scored.scorecard
+        payload["details"] = dict(sizes=scored.sizes,
             notes={name: result["note"] for name, result in values.items()},
             seconds={name: result["seconds"] for name, result in values.items()},
             metric_info=info, curves=curves, inputs=inputs, usage=usage,
@@ -600,6 +621,34 @@ def evaluate(real_path, synthetic_path, train_path, real_pheno, synthetic_pheno,
                 from None
         if not quiet:
             console.print(f"Wrote {json_path}")
+
+
+def evaluation_scorecard_table(scored):
+    """The scorecard of ``genobench evaluate`` as a rich table: a row per set scored."""
+    from rich.table import Table
+
+    from .scorecard import SCORED_FAMILIES
+
+    rows = scored.scorecard["generators"]
+    table = Table(title=f"scorecard (0 = baseline, 1 = real data; {scored.sizes['compared']} "
+                        f"individuals per set; reference: {scored.sizes['reference']})",
+                  title_justify="left")
+    for column in ("set", "fidelity", *SCORED_FAMILIES, "privacy"):
+        table.add_column(column, justify="left" if column in ("set", "privacy") else "right")
+
+    def score(value):
+        return "–" if value is None else f"{value:.2f}"
+
+    for name, row in rows.items():
+        verdict = row["privacy"]["passed"]
+        failed = [m for m, gate in row["privacy"]["gates"].items() if gate["passed"] is False]
+        table.add_row(name, score(row["fidelity"]),
+                      *(score(row["families"][f]) for f in SCORED_FAMILIES),
+                      "pass" if verdict else ("fails " + ", ".join(failed)) if verdict is False
+                      else "not assessed (no --train)" if not row["privacy"]["gates"]
+                      or all(g["value"] is None for g in row["privacy"]["gates"].values())
+                      else "not assessed")
+    return table
 
 
 if __name__ == "__main__":  # pragma: no cover
