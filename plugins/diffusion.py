@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 import genobench
 
-from ._torch_common import TorchGenerator, TrainingLog, batches, power_of_two_width, train_loop
+from ._torch_common import TorchGenerator, TrainingLog, adam, batches, power_of_two_width
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -230,11 +230,12 @@ class DiffusionGenerator(TorchGenerator):
         epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
         steps_per_epoch = len(batches(z0_all.shape[0], batch_size, shuffle=False,
                                       device=self.device_))
-        optimizer = torch.optim.AdamW(self.net_.parameters(), lr=config["lr"])
+        optimizer = adam(self.net_.parameters(), lr=config["lr"], decoupled=True)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
             optimizer, T_max=max(1, epochs * steps_per_epoch), eta_min=config["lr"] / 100)
         decay = float(config["ema"])
         alpha_bars = self.schedule_.alpha_bars
+        ema_params, net_params = list(self.ema_net_.parameters()), list(self.net_.parameters())
 
         def run_epoch(epoch: int) -> dict:
             self.net_.train()
@@ -251,18 +252,13 @@ class DiffusionGenerator(TorchGenerator):
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-                with torch.no_grad():
-                    for p_ema, p in zip(self.ema_net_.parameters(), self.net_.parameters(),
-                                          strict=True):
-                        p_ema.lerp_(p, 1 - decay)
+                with torch.no_grad():  # one fused call, not a Python loop over parameters
+                    torch._foreach_lerp_(ema_params, net_params, 1 - decay)
                 total += loss.detach() * z0.shape[0]
                 count += z0.shape[0]
             return dict(loss=float(total) / count)
 
-        log = train_loop(epochs=epochs, run_epoch=run_epoch, modules=self._modules(),
-                         validate=self._validator(), eval_every=int(config["eval_every"]),
-                         time_limit=time_limit, started=started, progress=progress,
-                         patience=config["patience"])
+        log = self._train(run_epoch, started=started, time_limit=time_limit, progress=progress)
         self.net_.eval()
         return log
 

@@ -27,12 +27,12 @@ from ._torch_common import (
     ResidualMLP,
     TorchGenerator,
     TrainingLog,
+    adam,
     batches,
     dosages_from_logits,
     genotype_log_frequencies,
     one_hot,
     scaled_width,
-    train_loop,
 )
 
 
@@ -127,11 +127,9 @@ class _GumbelAdversarial(TorchGenerator):
         with torch.no_grad():
             self.generator_.head.bias.copy_(genotype_log_frequencies(data))
 
-    def _train(self, train, run_epoch, *, started, time_limit, progress) -> TrainingLog:
-        log = train_loop(epochs=int(self.config_["epochs"]), run_epoch=run_epoch,
-                         modules=self._modules(), validate=self._validator(),
-                         eval_every=int(self.config_["eval_every"]), time_limit=time_limit,
-                         started=started, progress=progress, patience=self.config_["patience"])
+    def _train(self, run_epoch, *, started, time_limit, progress) -> TrainingLog:
+        log = super()._train(run_epoch, started=started, time_limit=time_limit,
+                             progress=progress)
         self.generator_.eval()
         return log
 
@@ -181,10 +179,9 @@ class GANGenerator(_GumbelAdversarial):
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
         self._init_head(data)
-        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=config["lr_generator"],
-                                 betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(self.critic_.parameters(), lr=config["lr_discriminator"],
-                                 betas=(0.5, 0.999))
+        opt_g = adam(self.generator_.parameters(), lr=config["lr_generator"], betas=(0.5, 0.999))
+        opt_d = adam(self.critic_.parameters(), lr=config["lr_discriminator"],
+                     betas=(0.5, 0.999))
         hard = bool(config["straight_through"])
 
         def run_epoch(epoch: int) -> dict:
@@ -213,7 +210,7 @@ class GANGenerator(_GumbelAdversarial):
             d, g = (totals / max(steps, 1)).tolist()
             return dict(loss=g, d_loss=d, tau=tau)
 
-        return self._train(train, run_epoch, started=started, time_limit=time_limit,
+        return self._train(run_epoch, started=started, time_limit=time_limit,
                            progress=progress)
 
 
@@ -271,8 +268,8 @@ class WGANGPGenerator(_GumbelAdversarial):
         self._init_head(data)
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
-        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
-        opt_c = torch.optim.Adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        opt_g = adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        opt_c = adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         hard, lam = bool(config["straight_through"]), float(config["gp_lambda"])
         n_critic = int(config["n_critic"])
         state = dict(critic_steps=0, g_loss=float("nan"))
@@ -307,7 +304,7 @@ class WGANGPGenerator(_GumbelAdversarial):
             c, w = (totals / max(steps, 1)).tolist()
             return dict(loss=c, wasserstein=w, g_loss=state["g_loss"], tau=tau)
 
-        return self._train(train, run_epoch, started=started, time_limit=time_limit,
+        return self._train(run_epoch, started=started, time_limit=time_limit,
                            progress=progress)
 
 

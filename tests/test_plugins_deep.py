@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from genobench_plugins._torch_common import correlation_score, knn_precision_recall, seeded
+from genobench_plugins._torch_common import (
+    correlation_score,
+    count_flops,
+    knn_precision_recall,
+    seeded,
+    train_loop,
+)
 from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
 from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
@@ -304,3 +310,61 @@ def test_msprime_fits_a_constant_size_model_on_real_data(train, validation):
     with pytest.raises(GeneratorError, match="ne_method"):
         MsprimeCoalescent(ne_method="guess")
 
+
+
+# -- throughput, stopping, precision --------------------------------------------------------
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_fit_records_its_throughput(fitted, name):
+    throughput = fitted[name].training_["throughput"]
+    assert throughput["flops_per_epoch"] > 0
+    assert throughput["calibration_flop_s"] > 0 and throughput["achieved_flop_s"] > 0
+    assert throughput["fraction"] == pytest.approx(
+        throughput["achieved_flop_s"] / throughput["calibration_flop_s"], rel=1e-3)
+    assert throughput["epochs"] == len(fitted[name].training_["history"])
+
+
+def test_flop_count_is_six_n_per_sample_for_a_trained_layer():
+    layer = torch.nn.Linear(30, 7)
+    x = torch.randn(11, 30)
+    _, flops = count_flops(lambda: layer(x).sum().backward(), {"layer": layer})
+    assert flops == 3 * 2 * 11 * 30 * 7
+    with torch.no_grad():
+        _, flops = count_flops(lambda: layer(x), {"layer": layer})
+    assert flops == 2 * 11 * 30 * 7
+
+
+def test_training_stops_on_patience_and_says_so():
+    net = torch.nn.Linear(2, 2)
+    scores = iter([0.5, 0.6, 0.55, 0.58, 0.4, 0.9])
+    log = train_loop(epochs=50, run_epoch=lambda epoch: {"loss": 1.0}, modules={"net": net},
+                     validate=lambda: {"score": next(scores)}, patience=3)
+    assert log.stopped == "patience"
+    assert len(log.history) == 5 and log.best_epoch == 2
+
+
+def test_standard_profile_stops_on_validation_with_a_wall_clock_cap(train, validation):
+    standard = VAEGenerator.hyperparameters("standard")
+    assert standard["patience"] and standard["max_seconds"]
+    assert VAEGenerator.hyperparameters("quick")["max_seconds"] is None  # deterministic CI
+    generator = VAEGenerator(**{**TINY["vae"], "epochs": 100_000, "patience": None,
+                                "max_seconds": 2.0})
+    started = time.monotonic()
+    generator.fit(train, seed=1, context=FitContext(validation=validation, profile="standard"))
+    assert generator.training_["stopped"] == "max_seconds"
+    assert time.monotonic() - started < 2.0 + 3.0
+
+
+def test_vae_samples_by_default_and_keeps_argmax(fitted, train, validation):
+    assert fitted["vae"].config_["decode"] == "sample"
+    argmax = _fit("vae", train, validation, decode="argmax", epochs=5)
+    sampled = _fit("vae", train, validation, epochs=5)
+    # Argmax decoding gives typical individuals: less heterozygosity spread than sampling.
+    spread = [np.var(g.generate(200, seed=2), axis=0).mean() for g in (argmax, sampled)]
+    assert spread[0] < spread[1]
+
+
+def test_bfloat16_precision_trains_and_is_checked(train, validation):
+    generator = _fit("vae", train, validation, precision="bfloat16", epochs=3)
+    assert generator.generate(10, seed=1).shape == (10, N_SNPS)
+    with pytest.raises(GeneratorError, match="precision"):
+        VAEGenerator(precision="half")
