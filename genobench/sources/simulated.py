@@ -200,13 +200,165 @@ def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | 
     positions = np.concatenate(positions)
     chromosomes = np.concatenate(chromosomes)
     snp_ids = np.char.add(np.char.add(chromosomes.astype(str), ":"), positions.astype(str))
+    return GenotypeData(dosages, positions, chromosomes, snp_ids,
+                        _sample_ids(population_names, sample_prefix),
+                        populations=population_names)
+
+
+def _diploid_nodes(ts):
+    """(first, second) sample nodes of each diploid individual, and its population index."""
+    nodes = np.array([ind.nodes for ind in ts.individuals() if len(ind.nodes) == 2],
+                     dtype=np.int32).reshape(-1, 2)
+    population = ts.tables.nodes.population[nodes[:, 0]] if nodes.size else np.zeros(0, int)
+    return nodes[:, 0], nodes[:, 1], population
+
+
+def site_allele_counts(ts, *, min_maf: float = 0.0):
+    """Per-site allele counts of the diploid individuals, from the trees, without decoding.
+
+    The count of each site's derived allele is a site statistic of the tree sequence
+    (``sample_count_stat`` with ``polarised=True``: the samples below each mutation), so no
+    genotype matrix is formed. Sites are kept as :func:`tree_sequence_dosages` keeps them:
+    biallelic (two alleles, ancestral included) and with at least ``ceil(min_maf * 2 n)``
+    copies of each allele (1: every segregating site).
+
+    :returns: (site ids int64 (k,), positions int64 1-based (k,), derived-allele counts int64
+        (k,)) of the kept sites, in order.
+    """
+    first, second, _ = _diploid_nodes(ts)
+    n = first.size
+    if ts.num_sites == 0 or n == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    samples = np.concatenate([first, second])
+    counts = ts.sample_count_stat(
+        [samples], lambda x: x, 1, windows="sites", mode="site", span_normalise=False,
+        polarised=True, strict=False)[:, 0].round().astype(np.int64)
+    n_alleles = np.fromiter(
+        (len({site.ancestral_state, *(m.derived_state for m in site.mutations)})
+         for site in ts.sites()), dtype=np.int64, count=ts.num_sites)
+    least = max(1, int(np.ceil(min_maf * 2 * n - 1e-9)))
+    keep = np.flatnonzero((n_alleles == 2) & (counts >= least) & (counts <= 2 * n - least))
+    positions = ts.tables.sites.position[keep].astype(np.int64) + 1
+    return keep.astype(np.int64), positions, counts[keep]
+
+
+def decode_sites(ts, site_ids, *, block_sites: int = _BLOCK_SITES) -> np.ndarray:
+    """Diploid dosages of the given sites only, int8 (individuals, len(site_ids)).
+
+    Sites are decoded one at a time (``tskit.Variant.decode``) into a block of
+    ``block_sites`` columns that is copied into the result, so memory is the result plus one
+    block; the individuals and the dosage coding are those of :func:`tree_sequence_dosages`.
+    """
+    import tskit
+
+    first, second, _ = _diploid_nodes(ts)
+    n = first.size
+    out = np.empty((n, len(site_ids)), dtype=np.int8)
+    variant = tskit.Variant(ts, samples=np.concatenate([first, second]))
+    for start in range(0, len(site_ids), block_sites):
+        part = site_ids[start:start + block_sites]
+        block = np.empty((len(part), n), dtype=np.int8)
+        for j, site in enumerate(part):
+            variant.decode(int(site))
+            genotypes = variant.genotypes
+            block[j] = genotypes[:n] + genotypes[n:]
+        out[:, start:start + len(part)] = block.T
+    return out
+
+
+class SiteCounts:
+    """Simulated chromosomes summarised per site, decoded only where asked.
+
+    It answers what :func:`genobench.suites.select_panel` reads of a
+    :class:`~genobench.data.GenotypeData` (``allele_frequencies()``, ``positions``,
+    ``chromosomes``, ``n_samples``, ``n_snps``, ``snp_ids``) from per-site allele counts, and
+    :meth:`take_snps` decodes only the chosen sites, piece by piece, straight to int8: a panel
+    is chosen at the paper's sizes with memory of the order of the panel's dosages plus the
+    tree sequences, never individuals x every common site. The result is identical to
+    ``simulate(...).take_snps(index)``.
+    """
+
+    def __init__(self, pieces, positions, chromosomes, counts, sample_ids, populations):
+        self._pieces = pieces  # (tree sequence, its kept site ids, first column) per piece
+        self.positions, self.chromosomes = positions, chromosomes
+        self.counts = counts
+        self.sample_ids, self.populations = sample_ids, populations
+        self.snp_ids = np.char.add(np.char.add(chromosomes.astype(str), ":"),
+                                   positions.astype(str))
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.sample_ids.size)
+
+    @property
+    def n_snps(self) -> int:
+        return int(self.positions.size)
+
+    def allele_frequencies(self) -> np.ndarray:
+        """Alternate (derived) allele frequency per site, float64 (n_snps,)."""
+        return self.counts / (2.0 * max(self.n_samples, 1))
+
+    def take_snps(self, index) -> GenotypeData:
+        """Every individual on the sites ``index`` (sorted, no repeats), decoded now."""
+        index = np.asarray(index, dtype=np.int64)
+        if index.size and (np.any(np.diff(index) <= 0) or index[0] < 0
+                           or index[-1] >= self.n_snps):
+            raise ValueError("take_snps needs sorted, distinct site indices in range")
+        parts = []
+        for ts, site_ids, first in self._pieces:
+            local = index[(index >= first) & (index < first + site_ids.size)] - first
+            if local.size:
+                parts.append(decode_sites(ts, site_ids[local]))
+        dosages = (np.concatenate(parts, axis=1) if parts
+                   else np.zeros((self.n_samples, 0), np.int8))
+        return GenotypeData(dosages, self.positions[index], self.chromosomes[index],
+                            self.snp_ids[index], self.sample_ids, populations=self.populations)
+
+
+def simulate_sites(options: StdpopsimOptions, *, seed: int,
+                   samples: dict[str, int] | None = None, sample_prefix: str = "") -> SiteCounts:
+    """:func:`simulate` without decoding: the same simulations (same seeds), summarised per
+    site (:class:`SiteCounts`), for choosing a panel at sizes where decoding every site
+    would not fit in memory."""
+    import stdpopsim
+
+    samples = dict(options.samples if samples is None else samples)
+    samples = {k: v for k, v in samples.items() if v > 0}
+    engine = stdpopsim.get_engine("msprime")
+    rng = np.random.default_rng(seed)
+    pieces, positions, chromosomes, counts, population_names = [], [], [], [], None
+    first = 0
+    for chromosome in options.chromosomes:
+        for piece in _pieces(options, chromosome):
+            _, model, contig, contig_id = _species_model_contig(piece, chromosome)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # model vs contig recombination rate notice
+                ts = engine.simulate(model, contig, samples,
+                                     seed=int(rng.integers(1, 2**31 - 1)))
+            site_ids, pos, count = site_allele_counts(ts, min_maf=options.min_maf)
+            if population_names is None:
+                _, _, population = _diploid_nodes(ts)
+                population_names = np.array([ts.population(p).metadata.get("name", str(p))
+                                             for p in population])
+            pieces.append((ts, site_ids, first))
+            first += site_ids.size
+            positions.append(pos)
+            counts.append(count)
+            chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
+    return SiteCounts(pieces, np.concatenate(positions), np.concatenate(chromosomes),
+                      np.concatenate(counts), _sample_ids(population_names, sample_prefix),
+                      population_names)
+
+
+def _sample_ids(population_names, sample_prefix: str) -> np.ndarray:
+    """``<prefix><population>_<k>``, k counting from 1 within each population."""
     counters: dict[str, int] = {}
     sample_ids = []
     for name in population_names:
         counters[name] = counters.get(name, 0) + 1
         sample_ids.append(f"{sample_prefix}{name}_{counters[name]}")
-    return GenotypeData(dosages, positions, chromosomes, snp_ids, np.array(sample_ids),
-                        populations=population_names)
+    return np.array(sample_ids)
 
 
 class StdpopsimSource(SuiteSource):
@@ -222,6 +374,10 @@ class StdpopsimSource(SuiteSource):
 
     def load(self, options, *, seed, base_dir: Path) -> GenotypeData:
         return simulate(options, seed=seed)
+
+    def load_sites(self, options, *, seed, base_dir: Path) -> SiteCounts:
+        """:meth:`load` summarised per site, decoded only on ``take_snps`` (paper sizes)."""
+        return simulate_sites(options, seed=seed)
 
     def versions(self):
         import msprime
