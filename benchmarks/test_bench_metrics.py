@@ -257,3 +257,34 @@ def test_pca_vs_plink2_pca_approx(benchmark, sets, tmp_path):
     assert np.allclose(ours[:3], values[:3], rtol=1e-2)  # PLINK's approx is randomized
     report(benchmark, "plink2 --pca 10 approx", benchmark.stats.stats.min, reference_s,
            size=f"{data.n_samples} individuals x {N_SNPS} SNPs")
+
+
+# -- scale (docs/scale.md) -------------------------------------------------------------------
+
+#: Individuals per set of the scale ladder: GENOBENCH_BENCH_SCALE="5000,10000,15000".
+SCALE = [int(n) for n in os.environ.get("GENOBENCH_BENCH_SCALE", "").split(",") if n]
+
+
+@pytest.mark.skipif(not SCALE, reason="set GENOBENCH_BENCH_SCALE=5000,10000,15000")
+@pytest.mark.parametrize("n", SCALE or [0])
+def test_metric_set_scale(benchmark, n):
+    """The whole metric set at n real vs n synthetic (n training) x 5,000 SNPs: seconds and peak
+    resident memory per size, the points of docs/scale.md. The issue's bound: under 2 GB at
+    n = 15,000 (the data are 3 x 75 MB; no n x n matrix may exist)."""
+    m = 5_000
+    data = {name: genotype_data(mosaic(n, m, seed=seed, noise=noise), name)
+            for name, seed, noise in (("real", 1, 0.002), ("synthetic", 2, 0.01),
+                                      ("train", 3, 0.002))}
+
+    def run():
+        with measure() as usage:
+            evaluate_synthetic(data["real"], data["synthetic"], train=data["train"])
+        return usage
+
+    usage = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(n=n, n_snps=m, seconds=round(usage.seconds, 2),
+                                peak_rss_gb=round(usage.peak_rss_mb / 1024, 2))
+    print(f"\nmetric set {n} x {m}: {usage.seconds:.1f} s, "
+          f"peak {usage.peak_rss_mb / 1024:.2f} GB")
+    if n <= 15_000:
+        assert usage.peak_rss_mb < 2048

@@ -93,3 +93,29 @@ def test_read_genotypes(benchmark, tmp_path, genotypes, name):
         warnings.simplefilter("error", io.InputWarning)
         data = benchmark.pedantic(io.read_genotypes, args=(path,), rounds=3)
     assert np.array_equal(data.dosages, genotypes.dosages)
+
+
+@pytest.mark.skipif(FULL != "paper", reason="set GENOBENCH_BENCH_FULL=paper (93,484 cows)")
+def test_prepare_cow_chr25_paper_size_panel(benchmark):
+    """The panel of cow_chr25 at the paper's 93,484 cows, chosen from per-site allele counts
+    (genobench.sources.simulated.simulate_sites) and decoded only on the panel's sites: time
+    and peak resident memory for docs/scale.md; the issue's bound is 8 GB."""
+    from genobench.resources import measure
+    from genobench.sources.simulated import simulate_sites
+    from genobench.suites import apply_size, select_panel, source_options
+
+    spec = apply_size(load_spec(ROOT / "suites" / "cow_chr25.toml"), "paper")
+    _, options = source_options(spec)
+
+    def run():
+        with measure() as usage:
+            panel = select_panel(simulate_sites(options, seed=spec.seed), spec.panel)
+        return panel, usage
+
+    panel, usage = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(n_individuals=panel.n_samples, n_snps=panel.n_snps,
+                                seconds=round(usage.seconds, 1),
+                                peak_rss_gb=round(usage.peak_rss_mb / 1024, 2))
+    print(f"\ncow_chr25 paper size: {panel.n_samples} x {panel.n_snps}, "
+          f"{usage.seconds:.0f} s, peak {usage.peak_rss_mb / 1024:.2f} GB")
+    assert panel.n_samples == 93_484 and usage.peak_rss_mb < 8 * 1024
