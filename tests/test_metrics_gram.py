@@ -158,3 +158,20 @@ def test_int8_digit_products_are_nearly_exact():
     got = fixed_point_product(x, values, chunk=256)  # several inner chunks too
     bound = 700 * 2 * 5e-10 * values.abs().amax(dim=0)
     assert ((got - exact).abs() <= bound).all()
+
+
+def test_unscaled_pca_past_the_gram_limit_forms_no_gram(structured, monkeypatch):
+    """Past GRAM_LIMIT individuals the centred Gram matrix is applied through int8 products
+    (memory n m, not n^2): the same components as the exact Gram matrix."""
+    x, other = structured
+    dense = gram.pca(x, 4)
+    monkeypatch.setattr(gram, "GRAM_LIMIT", 10)
+    monkeypatch.setattr(gram, "integer_gram", lambda *a, **k: pytest.fail("formed a Gram"))
+    operator = gram.pca(x, 4)
+    np.testing.assert_allclose(operator.explained_variance, dense.explained_variance, rtol=1e-6)
+    np.testing.assert_allclose(operator.explained_variance_ratio,
+                               dense.explained_variance_ratio, rtol=1e-6)
+    np.testing.assert_allclose(operator.scores, dense.scores,
+                               atol=1e-5 * np.abs(dense.scores).max())
+    np.testing.assert_allclose(operator.transform(other), dense.transform(other),
+                               atol=1e-4 * np.abs(dense.scores).max())
