@@ -118,6 +118,9 @@ def test_correlation_score_matches_the_paper_formula(structured):
     expected = correlation_score_reference(a, b)
     got = gram.correlation_score(a, b, block_size=32, snp_chunk=128)
     assert got == pytest.approx(expected, abs=1e-6)
+    # tiles that straddle the a/b border and SNP chunks of another size: the same sums
+    assert gram.correlation_score(a, b, block_size=7, snp_chunk=50) == pytest.approx(
+        expected, abs=1e-6)
     assert gram.correlation_score(a, a) == pytest.approx(1.0, abs=1e-9)
     assert np.isnan(gram.correlation_score(a[:, :2], b[:, :2]))
     with pytest.raises(ValueError, match="SNPs"):

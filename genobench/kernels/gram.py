@@ -410,8 +410,10 @@ def correlation_score(a, b, *, snp_chunk: int = SNP_CHUNK, block_size: int = 204
     R_a = Z_a^T Z_a / n_a and the five sums the correlation needs are traces in individual
     space: sum_ij R_a,ij = |Z_a 1|^2 / n_a, sum_ij R_a,ij^2 = |Z_a Z_a^T|_F^2 / n_a^2 and
     sum_ij R_a,ij R_b,ij = |Z_a Z_b^T|_F^2 / (n_a n_b); the diagonal (1 for a polymorphic
-    SNP, else 0) is taken off and the rest halved for the upper triangle. One pooled Gram
-    matrix of (n_a + n_b) individuals holds all three blocks: memory (n_a + n_b)^2 float32.
+    SNP, else 0) is taken off and the rest halved for the upper triangle. The pooled Gram
+    matrix of the (n_a + n_b) individuals holds all three blocks; it is formed one
+    ``block_size`` tile at a time and reduced to its squared sums, so memory is the pooled
+    int8 data plus a tile, never (n_a + n_b)^2.
 
     :param a: (n_a, m) 0/1/2; :param b: (n_b, m) 0/1/2, the same SNPs.
     :returns: the score in [-1, 1]; NaN with fewer than 3 SNPs or no variation.
@@ -424,27 +426,49 @@ def correlation_score(a, b, *, snp_chunk: int = SNP_CHUNK, block_size: int = 204
         return math.nan
     (centre_a, scale_a), (centre_b, scale_b) = scaling(xa, "standard"), scaling(xb, "standard")
     n = n_a + n_b
-    bands = _bands(n, block_size, xa.device)
+    x = torch.cat([xa, xb])  # pooled int8 rows, a first: the data once more, no n x n matrix
+    centres = (centre_a.to(torch.float32), centre_b.to(torch.float32))
+    scales = (scale_a.to(torch.float32), scale_b.to(torch.float32))
+
+    def standardised(rows: slice, columns: slice) -> torch.Tensor:
+        """float32 z-scores of pooled rows on SNP columns, each row with its own set's scale."""
+        block = x[rows, columns].to(torch.float32)
+        split = min(max(n_a - rows.start, 0), block.shape[0])
+        for part, which in ((slice(0, split), 0), (slice(split, None), 1)):
+            block[part] -= centres[which][columns]
+            block[part] *= scales[which][columns]
+        return block
+
     row_sums = torch.zeros(n, dtype=torch.float64, device=xa.device)
-    for start in range(0, m, snp_chunk):
-        columns = slice(start, start + snp_chunk)
-        z = torch.cat([_standardised(xa, columns, centre_a, scale_a),
-                       _standardised(xb, columns, centre_b, scale_b)])
-        row_sums += z.sum(1, dtype=torch.float64)
-        _accumulate(bands, z, block_size)
-    # squared Frobenius norms of the a-a, b-b and a-b blocks of the pooled Gram matrix, from
-    # its upper triangle: an entry (i, j) with i < j stands for (j, i) too
+    for a0 in range(0, n, block_size):
+        rows = slice(a0, min(a0 + block_size, n))
+        for start in range(0, m, snp_chunk):
+            row_sums[rows] += standardised(rows, slice(start, start + snp_chunk)).sum(
+                1, dtype=torch.float64)
+    # squared Frobenius norms of the a-a, b-b and a-b blocks of the pooled Gram matrix, tile
+    # by tile over its upper triangle (each tile summed over SNP chunks, then dropped): an
+    # off-diagonal tile stands for its mirror image too
     squares = {"aa": 0.0, "bb": 0.0, "ab": 0.0}
-    for band, a0 in zip(bands, range(0, n, block_size), strict=True):
-        height = band.shape[0]
-        square = band.to(torch.float64).square_()
-        square[:, :height].triu_()  # the diagonal block's lower half repeats its upper half
-        diagonal = square[:, :height].diagonal()
-        split = max(n_a - a0, 0)  # the rows and columns of a come first
-        rows_a, rows_b = slice(0, min(split, height)), slice(min(split, height), height)
-        squares["aa"] += float(2 * square[rows_a, :split].sum() - diagonal[rows_a].sum())
-        squares["ab"] += float(square[rows_a, split:].sum())
-        squares["bb"] += float(2 * square[rows_b, split:].sum() - diagonal[rows_b].sum())
+    for a0 in range(0, n, block_size):
+        rows = slice(a0, min(a0 + block_size, n))
+        for b0 in range(a0, n, block_size):
+            cols = slice(b0, min(b0 + block_size, n))
+            tile = torch.zeros((rows.stop - a0, cols.stop - b0), dtype=torch.float32,
+                               device=xa.device)
+            for start in range(0, m, snp_chunk):
+                columns = slice(start, start + snp_chunk)
+                tile.addmm_(standardised(rows, columns), standardised(cols, columns).T)
+            square = tile.to(torch.float64).square_()
+            ra, ca = max(min(n_a - a0, square.shape[0]), 0), max(min(n_a - b0, square.shape[1]), 0)
+            aa, bb = float(square[:ra, :ca].sum()), float(square[ra:, ca:].sum())
+            if a0 == b0:  # the whole square: both orders of every pair, the diagonal once
+                squares["aa"] += aa
+                squares["bb"] += bb
+                squares["ab"] += float(square[:ra, ca:].sum())
+            else:
+                squares["aa"] += 2 * aa
+                squares["bb"] += 2 * bb
+                squares["ab"] += float(square[:ra, ca:].sum() + square[ra:, :ca].sum())
     poly_a, poly_b = scale_a > 0, scale_b > 0
     m_a, m_b, m_ab = int(poly_a.sum()), int(poly_b.sum()), int((poly_a & poly_b).sum())
     # upper-triangle sums over SNP pairs: (full-matrix sum - diagonal) / 2
