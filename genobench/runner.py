@@ -269,7 +269,7 @@ def evaluate_synthetic(real: GenotypeData, synthetic: GenotypeData, *, train=Non
     registry = get_registry()
     names = list(metric_names) if metric_names else sorted(registry.metrics)
     metrics = [get_metric(name) for name in names]
-    options = spec.evaluate.model_dump() if spec is not None else {}
+    options = spec.evaluate.options() if spec is not None else {}
     context = EvaluationContext(real=real, synthetic=synthetic, train=train, options=options,
                                 device=device, truth=truth)
     with measure() as usage:

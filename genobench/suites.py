@@ -94,45 +94,23 @@ class RunSpec(_Strict):
         return value
 
 
-class EvaluateSpec(_Strict):
-    """The ``[evaluate]`` table: which metrics, and options for them.
+class EvaluateSpec(pydantic.BaseModel):
+    """The ``[evaluate]`` table: which metrics (``metrics``, default all), and their options.
 
-    ``distance`` is the metric of every nearest-neighbour search (AATS, k-NN, DCR);
-    ``ld_min_distance``/``ld_max_distance`` (bp) and ``ld_bins`` shape the LD-decay curve
-    (``ld_max_distance`` is also the window of the pairwise LD comparison); ``knn_k`` is k of
-    the k-NN precision / recall balls (unset: 0.5 % of the individuals, at least 3; a k above
-    10 % of them saturates and is refused); ``pca_components`` and ``pca_scaler``
-    ("none": centred dosages, as the paper; "patterson") define the PCA behind
-    ``pca_wasserstein`` and ``detection_auc``; ``wasserstein_max_points`` bounds the
-    individuals per set in the optimal transport; ``detection_folds`` is the number of
-    cross-validation folds of the detection test; ``subsample_seed`` seeds every subsample.
+    Every other key is an option of the registered metrics, declared once with its default in
+    :mod:`genobench.metrics.options` (``distance``, ``knn_k``, ``ld_max_distance``,
+    ``pca_components``, ``gwas_window``, ...); a sub-table named after a metric sets options for
+    that metric only (``[evaluate.gwas_hit_overlap] gwas_window = 50_000``). They are checked
+    against the registered metrics when the suite is parsed (:func:`parse_spec`).
     """
 
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True)
+
     metrics: Optional[list[str]] = None
-    distance: str = "euclidean"
-    ld_min_distance: pydantic.PositiveFloat = 1_000.0
-    ld_max_distance: pydantic.PositiveInt = 1_000_000
-    ld_bins: pydantic.PositiveInt = 16
-    knn_k: Optional[pydantic.PositiveInt] = None
-    pca_components: pydantic.PositiveInt = 10
-    pca_scaler: str = "none"
-    wasserstein_max_points: pydantic.PositiveInt = 2000
-    detection_folds: int = pydantic.Field(5, ge=2)
-    subsample_seed: int = 0
 
-    @pydantic.field_validator("distance")
-    @classmethod
-    def _distance(cls, value):
-        if value not in ("euclidean", "manhattan"):
-            raise ValueError("expected 'euclidean' or 'manhattan'")
-        return value
-
-    @pydantic.field_validator("pca_scaler")
-    @classmethod
-    def _scaler(cls, value):
-        if value not in ("none", "patterson"):
-            raise ValueError("expected 'none' or 'patterson'")
-        return value
+    def options(self) -> dict[str, Any]:
+        """The metric options the table sets (everything but ``metrics``)."""
+        return dict(self.model_extra or {})
 
 
 class SuiteSpec(_Strict):
@@ -199,7 +177,17 @@ def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite
         raise SpecError(f"{where}: {error}") from None
     spec = apply_size(spec, os.environ.get(SIZE_ENV), where=where)
     source_options(spec, where=where)  # validates the [source] table now, not at run time
+    _check_metric_options(spec, where)
     return spec
+
+
+def _check_metric_options(spec: SuiteSpec, where: str) -> None:
+    """The ``[evaluate]`` options checked against the registered metrics (one error line)."""
+    from .metrics.options import validate_evaluate_table
+    from .plugins import get_registry
+
+    validate_evaluate_table(spec.evaluate.options(), get_registry().metrics.values(),
+                            where=where)
 
 
 #: Environment variable choosing the suite size: a name from the suites' ``[sizes]`` tables

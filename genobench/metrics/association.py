@@ -51,6 +51,7 @@ from ..traits import TRUTH_KEY, causal_index
 from . import kernels
 from .base import EvaluationContext, Metric, MetricResult
 from .fidelity import XIE_2026, pearson_r, scatter_subsample
+from .options import GwasOptions
 
 HASEMAN_ELSTON_1972 = ("Haseman & Elston 1972, The investigation of linkage between a "
                        "quantitative trait and a marker locus, Behavior Genetics 2:3-19")
@@ -60,8 +61,6 @@ PLINK2 = "Chang et al. 2015, Second-generation PLINK, GigaScience 4:7 (--glm)"
 
 #: Genome-wide significance: Bonferroni 0.05 / M over the M SNPs tested.
 ALPHA = 0.05
-#: Default distance (bp) within which two hits (or a hit and a causal variant) are one locus.
-WINDOW = 100_000
 #: Non-significant SNPs kept in the Manhattan-plot curves (significant ones are all kept).
 MANHATTAN_POINTS = 2000
 
@@ -730,6 +729,7 @@ def _hits(context, which, trait, covariates):
 
 
 class GwasHitOverlap(_AssociationMetric):
+    Options = GwasOptions
     name = "gwas_hit_overlap"
     label = "GWAS hit overlap F1"
     direction = "higher"
@@ -741,7 +741,7 @@ class GwasHitOverlap(_AssociationMetric):
                    "real hit within it; undefined when neither set has a hit.")
 
     def per_trait(self, context, trait, covariates):
-        window = float(context.option("gwas_window", WINDOW))
+        window = float(self.settings(context).gwas_window)
         real_c, real_p = _hits(context, "real", trait, covariates)
         syn_c, syn_p = _hits(context, "synthetic", trait, covariates)
         counts = f"{real_p.size} real and {syn_p.size} synthetic hits"
@@ -755,6 +755,7 @@ class GwasHitOverlap(_AssociationMetric):
 
 
 class CausalRecovery(_AssociationMetric):
+    Options = GwasOptions
     name = "causal_recovery"
     label = "Causal loci recovered F1"
     direction = "higher"
@@ -772,7 +773,7 @@ class CausalRecovery(_AssociationMetric):
         return None
 
     def per_trait(self, context, trait, covariates):
-        window = float(context.option("gwas_window", WINDOW))
+        window = float(self.settings(context).gwas_window)
         causal = _truth_traits(context)[trait]["causal"]
         true_c = np.asarray(causal["chromosome"], dtype=str)
         true_p = np.asarray(causal["position"], dtype=np.int64)

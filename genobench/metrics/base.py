@@ -16,6 +16,7 @@ from typing import Any
 
 from ..data import GenotypeData
 from ..records import DIRECTIONS, MetricInfo
+from .options import MetricOptions, NoOptions, settings_for
 
 __all__ = ["DIRECTIONS", "Metric", "MetricResult", "EvaluationContext", "evaluate"]
 
@@ -69,6 +70,12 @@ class Metric:
     tolerance: float = 0.0
     #: True when the metric needs the training split (privacy against train).
     needs_train: bool = False
+    #: The options it reads (:mod:`genobench.metrics.options`), with their defaults.
+    Options: type[MetricOptions] = NoOptions
+
+    def settings(self, context: EvaluationContext) -> MetricOptions:
+        """This metric's validated options in ``context`` (its own sub-table over shared)."""
+        return context.settings(self.Options, self.name)
 
     def compute(self, context: EvaluationContext) -> MetricResult | float | None:
         """Compute the metric; return a :class:`MetricResult`, a float, or None (n/a)."""
@@ -98,8 +105,8 @@ class EvaluationContext:
     :ivar real: the real individuals (test split), n_real x m.
     :ivar synthetic: the synthetic individuals on the same SNPs, n_syn x m.
     :ivar train: the training split, when privacy against training data is wanted.
-    :ivar options: metric options (``distance``: "euclidean" or "manhattan", ``ld_max_distance``
-        in bp, ...), from the suite's ``[evaluate]`` table.
+    :ivar options: the suite's ``[evaluate]`` options as validated by
+        :func:`.options.validate_evaluate_table` (read through :meth:`settings`).
     :ivar device: torch device for the kernels.
     :ivar truth: what a simulated suite knows about its data, or None: ``{"traits": {name:
         {...}}}`` with each trait's causal variants and effects (see
@@ -120,9 +127,11 @@ class EvaluationContext:
             self._cache[key] = compute()
         return self._cache[key]
 
-    def option(self, name: str, default):
-        """A metric option from the suite, or ``default``."""
-        return self.options.get(name, default)
+    def settings(self, model: type[MetricOptions], metric: str | None = None):
+        """``model`` filled from the suite's ``[evaluate]`` options (cached): shared values,
+        then ``metric``'s own sub-table; see :func:`.options.settings_for`."""
+        return self.cached(f"settings/{model.__name__}/{metric}",
+                           lambda: settings_for(model, self.options, metric))
 
 
 def _as_result(outcome) -> MetricResult:

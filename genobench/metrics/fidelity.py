@@ -22,6 +22,7 @@ import numpy as np
 from ..hookspecs import hookimpl
 from . import gram, kernels
 from .base import EvaluationContext, Metric, MetricResult
+from .options import LDOptions
 
 XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
             "deep generative models for discrete genotype simulation, GigaScience, "
@@ -60,9 +61,8 @@ def allele_frequencies(context: EvaluationContext, which: str) -> np.ndarray:
 
 def ld_decay_options(context: EvaluationContext) -> tuple[float, float, int]:
     """(min distance bp, max distance bp, number of bins) from the suite's options."""
-    return (float(context.option("ld_min_distance", 1e3)),
-            float(context.option("ld_max_distance", 1e6)),
-            int(context.option("ld_bins", 16)))
+    options = context.settings(LDOptions)
+    return float(options.ld_min_distance), float(options.ld_max_distance), int(options.ld_bins)
 
 
 def ld_decay_curve(context: EvaluationContext, which: str) -> kernels.LDDecay:
@@ -209,6 +209,7 @@ class HudsonFst(_Marginal):
 
 
 class LDDecayDistance(Metric):
+    Options = LDOptions
     name = "ld_decay_distance"
     label = "LD decay distance"
     family = "ld"
@@ -238,6 +239,7 @@ HEATMAP_SNPS = 32
 
 
 class LDDifference(Metric):
+    Options = LDOptions
     name = "ld_r2_difference"
     label = "LD r2 difference"
     family = "ld"

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import kernels  # the re-exports of genobench.kernels (tests patch them here)
 from .base import EvaluationContext
+from .options import NeighbourOptions
 
 _SET_CODES = {"real": 0, "synthetic": 1, "train": 2}  # one subsample stream per set
 
@@ -72,7 +73,7 @@ def _gram_block(context: EvaluationContext, rows: str, columns: str, sizes):
 
 def distance_metric(context: EvaluationContext) -> str:
     """The ``distance`` option: "euclidean" (default) or "manhattan"."""
-    metric = str(context.option("distance", "euclidean")).lower()
+    metric = context.settings(NeighbourOptions).distance
     if metric not in ("euclidean", "manhattan"):
         raise ValueError(f"option distance must be 'euclidean' or 'manhattan', not {metric!r}")
     return metric
@@ -92,7 +93,7 @@ def default_knn_k(size: int) -> int:
 def knn_k(context: EvaluationContext, size: int) -> int:
     """k of the k-NN balls for sets of ``size``: the suite's ``knn_k`` option, or the size rule
     (:func:`default_knn_k`); never more than size - 1 neighbours are searched."""
-    wanted = context.option("knn_k", None)
+    wanted = context.settings(NeighbourOptions).knn_k
     k = default_knn_k(size) if wanted is None else int(wanted)
     return max(1, min(k, size - 1))
 
@@ -104,7 +105,7 @@ def knn_saturation(context: EvaluationContext, size: int) -> str | None:
     set, so precision and recall reach 1 for nearly any generator; such a k is refused, never
     capped into saturation.
     """
-    wanted = context.option("knn_k", None)
+    wanted = context.settings(NeighbourOptions).knn_k
     if wanted is None or int(wanted) <= KNN_MAX_SHARE * size:
         return None
     return (f"knn_k={int(wanted)} saturates k-NN balls with {size} individuals per set "
@@ -126,7 +127,7 @@ def subsample(context: EvaluationContext, which: str, size: int) -> np.ndarray:
     n = dosages.shape[0]
     if size == n:
         return dosages
-    seed = int(context.option("subsample_seed", 0))
+    seed = context.settings(NeighbourOptions).subsample_seed
     rng = np.random.default_rng([seed, _SET_CODES[which]])
     return dosages[np.sort(rng.choice(n, size=size, replace=False))]
 

@@ -38,6 +38,7 @@ from ..hookspecs import hookimpl
 from . import kernels, neighbours
 from .base import EvaluationContext, Metric, MetricResult
 from .neighbours import subsample  # noqa: F401  (part of this module's documented API)
+from .options import NeighbourOptions
 
 YALE_2020 = ("Yale et al. 2020, Generation and evaluation of privacy preserving synthetic "
              "health data, Neurocomputing 416:244-255")
@@ -79,6 +80,7 @@ def adversarial_accuracy(context: EvaluationContext, which: str = "real",
 class _Gate(Metric):
     """A privacy gate: compared with the reference row's value, never ranked."""
 
+    Options = NeighbourOptions
     family = "privacy"
     direction = "target"
     ideal = None

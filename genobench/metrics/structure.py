@@ -41,6 +41,7 @@ import numpy as np
 from ..hookspecs import hookimpl
 from . import gram, neighbours, privacy
 from .base import EvaluationContext, Metric, MetricResult
+from .options import AATSOptions, DetectionOptions, NeighbourOptions, PCAOptions
 
 XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
             "deep generative models for discrete genotype simulation, GigaScience, "
@@ -52,10 +53,6 @@ LOPEZ_PAZ_2017 = ("Lopez-Paz & Oquab 2017, Revisiting classifier two-sample test
                   "Qian et al. 2023, Synthcity: facilitating innovative use cases of synthetic "
                   "data in different data modalities, arXiv:2301.07573")
 
-#: Defaults of the options of this module (the suite's ``[evaluate]`` table sets them).
-DEFAULT_COMPONENTS = 10
-DEFAULT_WASSERSTEIN_POINTS = 2000
-DEFAULT_FOLDS = 5
 #: Points per set in the PC1/PC2 scatter curves.
 SCATTER_POINTS = 1000
 
@@ -69,7 +66,7 @@ def _sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
 
 def _pooled_gram(context: EvaluationContext):
     """:func:`.neighbours.pooled_gram` when the PCAs use it (unscaled), else None."""
-    if str(context.option("pca_scaler", "none")) != "none":
+    if context.settings(PCAOptions).pca_scaler != "none":
         return None
     return neighbours.pooled_gram(context)
 
@@ -86,8 +83,8 @@ def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
     individuals; a larger pool is fitted on a fixed sample of that many and the rest
     projected.
     """
-    k = int(context.option("pca_components", DEFAULT_COMPONENTS))
-    scaler = str(context.option("pca_scaler", "none"))
+    options = context.settings(PCAOptions)
+    k, scaler = options.pca_components, options.pca_scaler
     n_real = context.real.n_samples
     pooled_n = n_real + context.synthetic.n_samples
     limit = neighbours.POOLED_GRAM_LIMIT
@@ -102,8 +99,7 @@ def fitted_pca(context: EvaluationContext, which: str) -> gram.PCA:
             return gram.pca(dosages, k, scaler=scaler, device=context.device, gram=block)
         if which != "pooled" or pooled_n <= limit:
             return gram.pca(dosages, k, scaler=scaler, device=context.device)
-        seed = int(context.option("subsample_seed", 0))
-        sample = _sample_rows(pooled_n, limit, seed + 2)
+        sample = _sample_rows(pooled_n, limit, options.subsample_seed + 2)
         fit = gram.pca(dosages[sample], k, scaler=scaler, device=context.device)
         fit.scores = fit.transform(dosages, device=context.device)
         return fit
@@ -145,8 +141,8 @@ def squared_w2(context: EvaluationContext, real: np.ndarray, synthetic: np.ndarr
     Euclidean cost and uniform weights, at most ``wasserstein_max_points`` rows per set."""
     import ot
 
-    limit = int(context.option("wasserstein_max_points", DEFAULT_WASSERSTEIN_POINTS))
-    seed = int(context.option("subsample_seed", 0))
+    options = context.settings(PCAOptions)
+    limit, seed = options.wasserstein_max_points, options.subsample_seed
     a = real[_sample_rows(len(real), limit, seed)]
     b = synthetic[_sample_rows(len(synthetic), limit, seed + 1)]
     with gram.one_thread():
@@ -157,6 +153,7 @@ def squared_w2(context: EvaluationContext, real: np.ndarray, synthetic: np.ndarr
 
 
 class PCAWassersteinMetric(Metric):
+    Options = PCAOptions
     name = "pca_wasserstein"
     label = "PCA W2^2 (paper)"
     family = "structure"
@@ -177,6 +174,7 @@ class PCAWassersteinMetric(Metric):
 
 
 class PCARealBasisMetric(Metric):
+    Options = PCAOptions
     name = "pca_w2_real_basis"
     label = "PCA W2 (real basis)"
     family = "structure"
@@ -193,7 +191,7 @@ class PCARealBasisMetric(Metric):
     def compute(self, context):
         real = projections(context, "real", "real")
         synthetic = projections(context, "real", "synthetic")
-        seed = int(context.option("subsample_seed", 0))
+        seed = self.settings(context).subsample_seed
         squared, (n_a, n_b) = squared_w2(context, real, synthetic)
         fit_real, fit_synthetic = fitted_pca(context, "real"), fitted_pca(context, "synthetic")
         # share of the synthetic set's own variance along the real components
@@ -232,13 +230,14 @@ def _knn(context: EvaluationContext):
         return None, None, f"not applicable: {saturated}"
     k = neighbours.knn_k(context, size)
     pair = neighbours.cross(context, "real", size)
-    rule = "" if context.option("knn_k", None) is not None else " (size rule)"
+    rule = "" if context.settings(NeighbourOptions).knn_k is not None else " (size rule)"
     note = (f"k={k}{rule}, {neighbours.distance_metric(context)} distance"
             f"{neighbours.sampling_note(context, 'real', size)}")
     return float(np.mean(pair.b_covered)), float(np.mean(pair.a_covered)), note
 
 
 class _KNNMetric(Metric):
+    Options = NeighbourOptions
     family = "diversity"
     direction = "higher"
     ideal = 1.0
@@ -286,6 +285,7 @@ class F1Metric(_KNNMetric):
 
 
 class DetectionAUCMetric(Metric):
+    Options = DetectionOptions
     name = "detection_auc"
     label = "Detection AUC"
     family = "structure"
@@ -313,11 +313,12 @@ class DetectionAUCMetric(Metric):
         # coordinates alone can see
         features = np.hstack([scores, scores ** 2])
         labels = np.r_[np.zeros(context.real.n_samples), np.ones(context.synthetic.n_samples)]
-        folds = min(int(context.option("detection_folds", DEFAULT_FOLDS)),
+        options = self.settings(context)
+        folds = min(options.detection_folds,
                     context.real.n_samples, context.synthetic.n_samples)
         if folds < 2:
             return MetricResult(None, "needs at least 2 real and 2 synthetic individuals")
-        seed = int(context.option("subsample_seed", 0))
+        seed = options.subsample_seed
         model = make_pipeline(StandardScaler(),
                               LogisticRegression(solver="newton-cholesky", max_iter=1000))
         # the mean of the per-fold AUCs: AUC of predictions pooled over folds is biased below
@@ -337,6 +338,7 @@ class DetectionAUCMetric(Metric):
 
 
 class AATSMetric(Metric):
+    Options = AATSOptions
     name = "aats"
     label = "AATS (test)"
     family = "structure"
