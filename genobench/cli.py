@@ -60,8 +60,9 @@ def main():
 
 
 def _set_size(ctx, param, value):
-    """``--size``: exported as GENOBENCH_SIZE, so job processes and Dask workers started from
-    here build the same suites."""
+    """``--size``: the size suite files are parsed at in this process (GENOBENCH_SIZE); each
+    job then carries its suite's size itself (:attr:`genobench.runner.Job.size`), so job
+    processes and Dask workers elsewhere build the same suites."""
     if value is not None:
         import os
 

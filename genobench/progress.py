@@ -190,11 +190,16 @@ class Tracker:
         """Seconds until every item is done, or None while nothing says how long one takes.
 
         Running items need what their steps say (or a typical item's time minus their age);
-        pending ones a typical (mean finished) item's time each, shared out over the parallel
-        slots as they free up.
+        pending ones a typical item's time each (the mean of the finished ones, or before any
+        has finished, the projected time of the running ones with steps), shared out over the
+        parallel slots as they free up.
         """
         now = time.monotonic() if now is None else now
         typical = sum(self._durations) / len(self._durations) if self._durations else None
+        if typical is None:  # before any item ends: what the running fits project for theirs
+            projected = [now - item.started + item.left(now, None)
+                         for item in self._running.values() if item.step and item.steps]
+            typical = sum(projected) / len(projected) if projected else None
         slots = []
         for item in self._running.values():
             left = item.left(now, typical)

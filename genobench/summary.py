@@ -21,20 +21,18 @@ def _score(value) -> str:
     return f"{value:.2f}"
 
 
-def _privacy(privacy) -> str:
-    """"pass", or "FAIL" with the failed gates' names."""
+def _privacy(privacy) -> tuple[str, list[str]]:
+    """("pass" or "FAIL" or "–", the names of the failed gates)."""
     if not isinstance(privacy, dict) or privacy.get("passed") is None:
-        return "–"
-    if privacy["passed"]:
-        return "pass"
+        return "–", []
     failed = [name for name, gate in (privacy.get("gates") or {}).items()
               if isinstance(gate, dict) and gate.get("passed") is False]
-    return "FAIL" + (f": {', '.join(failed)}" if failed else "")
+    return ("pass" if privacy["passed"] else "FAIL"), failed
 
 
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                 padding=(0, 1))
+def _table(title: str, caption: str | None = None) -> Table:
+    return Table(title=title, title_justify="left", caption=caption, caption_justify="left",
+                 box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
 
 
 def scorecard_tables(data: dict) -> list[Table]:
@@ -53,14 +51,14 @@ def scorecard_tables(data: dict) -> list[Table]:
     for suite, generators in scorecard.items():
         if not isinstance(generators, dict):
             continue
-        table = _table(f"Scorecard {suite} (1 = as good as real data, 0 = no better than "
-                       "the baseline)")
+        table = _table(f"Scorecard {suite}")
         table.add_column("#", justify="right")
         table.add_column("generator", overflow="fold", max_width=24)
         table.add_column("fidelity", justify="right")
         for family in FAMILIES:
             table.add_column(family if family != "association" else "assoc.", justify="right")
-        table.add_column("privacy", overflow="fold", max_width=22)
+        table.add_column("privacy")
+        failures = []
 
         def key(item):
             name, entry = item
@@ -72,12 +70,17 @@ def scorecard_tables(data: dict) -> list[Table]:
                 continue
             families = entry.get("families") or {}
             reference = bool(entry.get("reference"))
+            verdict, failed = _privacy(entry.get("privacy"))
+            if failed:
+                failures.append(f"{name}: {', '.join(failed)}")
             table.add_row(
                 "ref" if reference else str(position.get(name, "–")),
                 f"[italic]{name}[/italic]" if reference else name,
                 _score(entry.get("fidelity")),
-                *(_score(families.get(family)) for family in FAMILIES),
-                _privacy(entry.get("privacy")))
+                *(_score(families.get(family)) for family in FAMILIES), verdict)
+        table.caption = ("Family scores: 1 = as good as real data, 0 = no better than the "
+                         "baseline; – = not scored. Privacy gates failed: "
+                         + ("; ".join(failures) if failures else "none") + ".")
         tables.append(table)
     return tables
 
