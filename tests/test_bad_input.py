@@ -160,6 +160,7 @@ PLUGIN_FAULTS = {
 }
 
 
+@pytest.mark.slow
 def test_plugin_faults_are_failed_rows_and_the_run_goes_on(faulty_site, tmp_path):
     suite = _suite(tmp_path, TINY_SUITE)
     args = ["run", suite, "--out", str(tmp_path / "out"), "-q", "--jobs", "2",

@@ -162,11 +162,13 @@ def check_whole_chromosome(name, expected_snps, tolerance):
             assert 0.2 < truth[trait["name"]]["realized_h2"] < 0.9
 
 
+@pytest.mark.slow
 def test_whole_cow_chromosome_materializes():
     """Cow chr25 (the smallest), 1,000 cows: about 20 s of CPU (docs/performance.md)."""
     check_whole_chromosome("cow_chr25", spec("cow_chr25").panel.n_snps, 0.0)
 
 
+@pytest.mark.slow
 def test_whole_human_chromosome_materializes():
     """Human chr21 (the smallest), 600 people, 120 SNPs per Mb: about 20 s of CPU."""
     check_whole_chromosome("human_chr21", 46.7 * 120, 0.02)
