@@ -70,6 +70,10 @@ class VAEGenerator(TorchGenerator):
     - ``beta`` 1.0: weight of the KL term.
     - ``decode`` "sample" (default: each SNP drawn from its predicted distribution, so
       individuals vary as real ones do) or "argmax" (the paper: the most likely genotype).
+    - ``temperature`` 1.0: sampling draws from softmax(logits / temperature); below 1 it moves
+      towards argmax (more LD, less variety). Measured on quick_human (quick profile, seed 1):
+      sampling at 1.0 gave LD-decay distance 0.027 and correlation score 0.085, against
+      independent_sites' 0.029 and 0.0004 and argmax's 0.008 and 0.20.
     - ``eval_every`` 10 (paper 20): epochs between k-NN F1 validations.
     """
 
@@ -81,7 +85,8 @@ class VAEGenerator(TorchGenerator):
     supports_phenotypes = False
 
     DEFAULTS = dict(epochs=200, batch_size=64, lr=1e-3, hidden=None, latent_dim=None,
-                    max_width=512, beta=1.0, decode="sample", eval_every=10)
+                    max_width=512, beta=1.0, decode="sample", temperature=1.0,
+                    eval_every=10)
     PROFILES = {
         "quick": dict(epochs=100, eval_every=10),
         "standard": {},
@@ -145,7 +150,8 @@ class VAEGenerator(TorchGenerator):
         training = self.net_.training
         self.net_.eval()
         z = torch.randn(n, self.net_.latent_dim, device=self.device_)
-        out = dosages_from_logits(self.net_.decode(z), sample=self.config_["decode"] == "sample")
+        logits = self.net_.decode(z) / float(self.config_.get("temperature", 1.0))
+        out = dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
         self.net_.train(training)
         return out
 

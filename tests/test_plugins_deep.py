@@ -368,3 +368,17 @@ def test_bfloat16_precision_trains_and_is_checked(train, validation):
     assert generator.generate(10, seed=1).shape == (10, N_SNPS)
     with pytest.raises(GeneratorError, match="precision"):
         VAEGenerator(precision="half")
+
+
+def test_vae_temperature_moves_sampling_towards_argmax(fitted):
+    vae = fitted["vae"]
+    vae.config_.update(decode="argmax")
+    try:
+        argmax = vae.generate(100, seed=3)
+        vae.config_.update(decode="sample", temperature=0.01)
+        cold = vae.generate(100, seed=3)
+    finally:
+        vae.config_.update(decode="sample", temperature=1.0)
+    warm = vae.generate(100, seed=3)
+    assert (cold == argmax).mean() > 0.99
+    assert (warm == argmax).mean() < (cold == argmax).mean()
