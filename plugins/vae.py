@@ -72,8 +72,9 @@ class VAEGenerator(TorchGenerator):
       individuals vary as real ones do) or "argmax" (the paper: the most likely genotype).
     - ``temperature`` 1.0: sampling draws from softmax(logits / temperature); below 1 it moves
       towards argmax (more LD, less variety). Measured on quick_human (quick profile, seed 1):
-      sampling at 1.0 gave LD-decay distance 0.027 and correlation score 0.085, against
-      independent_sites' 0.029 and 0.0004 and argmax's 0.008 and 0.20.
+      sampling at 1.0 gave LD-decay distance 0.027 and correlation score 0.085, at 0.5 0.015
+      and 0.14 (k-NN F1 0.020), against independent_sites' 0.029, 0.0004 (F1 0.039) and the
+      paper's argmax 0.008 and 0.20.
     - ``eval_every`` 10 (paper 20): epochs between k-NN F1 validations.
     """
 
