@@ -222,6 +222,8 @@ class Tracker:
 
     def timing(self, now: float) -> str:
         text = f"{format_duration(now - self._started)} elapsed"
+        if self.total is None:
+            return text
         left = self.estimate(now)
         if left is not None:
             text += f", about {format_duration(left)} left"
@@ -284,13 +286,17 @@ class RunProgress(Tracker):
         self.set_total(len(todo))
 
     def job_progress(self, job, values: dict) -> None:
-        self.update(job.id, values)
+        with self._lock:
+            self.note = ""
+            self.update(job.id, values)
 
     def job_done(self, job, record: dict) -> None:
         ok = record["status"] == "ok"
         seconds = sum(p.get("seconds", 0) for p in record.get("timing", {}).values())
         with self._lock:
             done = self.finish(job.id, ok=ok)
+            if self.total is not None and done >= self.total:
+                self.set_note("writing the leaderboard")
             status = "ok" if ok else f"FAILED: {record['error']}"
             total = f"/{self.total}" if self.total else ""
             self._say(f"[{done}{total}] {job.id}: {status} ({seconds:.1f} s)")
