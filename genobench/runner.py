@@ -33,6 +33,8 @@ class Job:
 
     :ivar time_limit: seconds for the whole job, or None.
     :ivar memory_limit: GB of resident memory for the whole job, or None.
+    :ivar size: the suite size (``--size``: a ``[sizes]`` name or a sample factor; None the
+        default), carried here so a worker on another host builds the same suite.
     """
 
     suite: str
@@ -45,6 +47,7 @@ class Job:
     metrics: tuple | None = None
     time_limit: float | None = None
     memory_limit: float | None = None
+    size: str | None = None
 
     @property
     def id(self) -> str:
@@ -53,7 +56,7 @@ class Job:
     def spec(self) -> SuiteSpec:
         path = Path(self.suite_path) if self.suite_path else None
         return parse_spec(self.suite_text, where=self.suite_path or self.suite,
-                          default_name=self.suite, path=path)
+                          default_name=self.suite, path=path, size=self.size)
 
 
 def plan(specs: list[SuiteSpec], *, generators: list[str] | None = None,
@@ -95,7 +98,8 @@ def plan(specs: list[SuiteSpec], *, generators: list[str] | None = None,
                     metrics=tuple(metric_names) if metric_names else None,
                     time_limit=time_limit if time_limit is not None else spec.run.time_limit,
                     memory_limit=(memory_limit if memory_limit is not None
-                                  else spec.run.memory_limit)))
+                                  else spec.run.memory_limit),
+                    size=spec.size))
     return jobs
 
 
@@ -129,7 +133,8 @@ def base_record(job: Job) -> dict:
         pass
     record["provenance"] = results_module.provenance(
         suite=job.suite, generator=job.generator, seed=job.seed, options=dict(job.options),
-        profile=job.profile, time_limit=job.time_limit, memory_limit=job.memory_limit)
+        profile=job.profile, time_limit=job.time_limit, memory_limit=job.memory_limit,
+        size=job.size)
     return record
 
 

@@ -9,6 +9,7 @@ A suite file is data only: it is parsed with :mod:`tomllib` and never executes c
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -135,6 +136,9 @@ class SuiteSpec(_Strict):
 
     #: Where the spec came from (not part of the file).
     path: Optional[Path] = pydantic.Field(None, exclude=True)
+    #: The size it was parsed at (``--size``; None: the default), not part of the file: it
+    #: travels in each job, so a worker on another host builds the same suite.
+    size: Optional[str] = pydantic.Field(None, exclude=True)
 
 
 def _format_location(loc) -> str:
@@ -161,9 +165,32 @@ def _pydantic_message(error: pydantic.ValidationError, where: str, prefix=()) ->
     return f"{where}: {location}: {message}{shown}"
 
 
+#: The size of the suite being materialized, for the suites it reads in turn (``suites``
+#: sources): set by :func:`materialize`, read by :func:`parse_spec`.
+_CURRENT_SIZE: contextvars.ContextVar[str | None] = contextvars.ContextVar("size", default=None)
+_UNSET = object()
+
+
+def normal_size(size: str | None) -> str | None:
+    """``size`` stripped, None for the default size (None, "", "default")."""
+    if size is None or str(size).strip() in ("", "default"):
+        return None
+    return str(size).strip()
+
+
+def default_size() -> str | None:
+    """The size to parse at when none is given: the one being materialized, else
+    ``GENOBENCH_SIZE`` (the command line's ``--size``), else the default."""
+    return normal_size(_CURRENT_SIZE.get() or os.environ.get(SIZE_ENV))
+
+
 def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite",
-               path: Path | None = None) -> SuiteSpec:
-    """Parse and validate a suite from TOML text; :class:`SpecError` names file and key."""
+               path: Path | None = None, size=_UNSET) -> SuiteSpec:
+    """Parse and validate a suite from TOML text; :class:`SpecError` names file and key.
+
+    :param size: a ``[sizes]`` name or a sample factor (see :func:`apply_size`); None the
+        default; unset: :func:`default_size`.
+    """
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -175,7 +202,8 @@ def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite
         raise SpecError(_pydantic_message(error, where)) from None
     except TypeError as error:
         raise SpecError(f"{where}: {error}") from None
-    spec = apply_size(spec, os.environ.get(SIZE_ENV), where=where)
+    size = default_size() if size is _UNSET else normal_size(size)
+    spec = apply_size(spec, size, where=where).model_copy(update={"size": size})
     source_options(spec, where=where)  # validates the [source] table now, not at run time
     _check_metric_options(spec, where)
     return spec
@@ -224,8 +252,8 @@ def apply_size(spec: SuiteSpec, size: str | None, *, where: str = "suite") -> Su
     return spec.model_copy(update={"source": source})
 
 
-def load_spec(path) -> SuiteSpec:
-    """Read and validate the suite file at ``path``."""
+def load_spec(path, *, size=_UNSET) -> SuiteSpec:
+    """Read and validate the suite file at ``path`` (at ``size``: see :func:`parse_spec`)."""
     path = Path(path)
     if not path.exists():
         raise SpecError(f"{path}: suite file does not exist")
@@ -235,7 +263,7 @@ def load_spec(path) -> SuiteSpec:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"{path}: cannot read suite file ({error})") from None
-    return parse_spec(text, where=str(path), default_name=path.stem, path=path)
+    return parse_spec(text, where=str(path), default_name=path.stem, path=path, size=size)
 
 
 def source_options(spec: SuiteSpec, *, where: str | None = None):
@@ -326,8 +354,8 @@ def cache_key(spec: SuiteSpec) -> str:
         source=options.model_dump(mode="json"), source_versions=source.versions(), files=files,
         panel=spec.panel.model_dump(mode="json"), split=spec.split.model_dump(mode="json"),
         traits=spec.traits, seed=spec.seed)
-    if os.environ.get(SIZE_ENV, "").strip() not in ("", "default"):
-        payload["size"] = os.environ[SIZE_ENV].strip()  # suites built from other suites
+    if spec.size is not None:
+        payload["size"] = spec.size  # suites built from other suites change with it too
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return digest[:20]
 
@@ -461,7 +489,18 @@ def _materialize_now(spec: SuiteSpec, source, options) -> tuple[dict, dict]:
 
 
 def materialize(spec: SuiteSpec, *, refresh: bool = False) -> Suite:
-    """The suite's splits, from the cache when present, else simulated/read and cached."""
+    """The suite's splits, from the cache when present, else simulated/read and cached.
+
+    Suites it reads in turn (a ``suites`` source's members) are parsed at ``spec.size``.
+    """
+    token = _CURRENT_SIZE.set(spec.size)
+    try:
+        return _materialize(spec, refresh=refresh)
+    finally:
+        _CURRENT_SIZE.reset(token)
+
+
+def _materialize(spec: SuiteSpec, *, refresh: bool) -> Suite:
     source, options = source_options(spec)
     key = cache_key(spec)
     folder = cache_folder(spec)
