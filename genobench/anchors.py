@@ -11,7 +11,9 @@ baseline), and are registered here, through the same hook as any plugin's genera
   floor.
 - ``independent_sites`` (the baseline of LD, structure, diversity and association, 0): each SNP
   drawn from its training allele frequency under Hardy-Weinberg equilibrium: frequencies right,
-  LD and structure gone.
+  LD and structure gone. It takes the phenotypes a conditional generator is given (drawn from
+  the training split) and ignores them: its individuals carry phenotypes with no genetic link,
+  the association metrics' baseline.
 - ``permuted_frequencies`` (the baseline of marginal metrics, 0): independent_sites would sit at
   the floor of every frequency metric by construction, so the marginal baseline keeps the
   training set's frequency spectrum but puts it on the wrong SNPs (frequencies permuted across
@@ -45,8 +47,11 @@ class IndependentSites(Generator):
 
     name = BASELINE
     description = ("Baseline: each SNP drawn independently from its training allele frequency "
-                   "(Hardy-Weinberg): frequencies kept, no LD")
+                   "(Hardy-Weinberg): frequencies kept, no LD; paired at random with training "
+                   "phenotypes (no association)")
     citation = "Baseline; cf. Yelmen et al. 2021, PLoS Genetics"
+    #: It accepts phenotypes and ignores them: the association baseline.
+    supports_phenotypes = True
 
     def fit(self, train: GenotypeData, *, seed: int, context: FitContext | None = None) -> None:
         self.frequencies_ = train.allele_frequencies()
