@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from genobench import plugins
+from genobench.anchors import ANCHORS
 from genobench.benchmark import run_benchmark
 from genobench.executors import InlineExecutor, ProcessExecutor
 from genobench.results import load_results
@@ -31,9 +32,26 @@ def faulty(tmp_path, monkeypatch):
     plugins.reset_plugins()
 
 
+def _job(jobs, generator):
+    (job,) = [job for job in jobs if job.generator == generator]
+    return job
+
+
+def test_plan_always_adds_the_anchors(tiny_suite_file):
+    """The reference and both baselines run for every suite, whatever a run asks for; the
+    reference (real data, the same draws whatever the seed) for the first seed only."""
+    spec = load_spec(tiny_suite_file)
+    jobs = plan([spec], generators=["msprime"], seeds=[3, 4])
+    assert [(job.generator, job.seed) for job in jobs] == [
+        ("msprime", 3), ("msprime", 4), ("real_holdout", 3), ("independent_sites", 3),
+        ("independent_sites", 4), ("permuted_frequencies", 3), ("permuted_frequencies", 4)]
+    asked = plan([spec], generators=["independent_sites"])  # an anchor asked for: not twice
+    assert sorted(job.generator for job in asked) == sorted(ANCHORS)
+
+
 def test_one_job_end_to_end(tiny_suite_file):
     spec = load_spec(tiny_suite_file)
-    (job,) = plan([spec], generators=["independent_sites"])
+    job = _job(plan([spec], generators=["independent_sites"]), "independent_sites")
     record = run_job(job)
     assert record["status"] == "ok", record["error"]
     assert set(record["timing"]) == {"fit", "generate", "evaluate"}
@@ -51,7 +69,7 @@ def test_one_job_end_to_end(tiny_suite_file):
 
 def test_same_seed_same_record(tiny_suite_file):
     spec = load_spec(tiny_suite_file)
-    (job,) = plan([spec], generators=["independent_sites"], seeds=[5])
+    job = _job(plan([spec], generators=["independent_sites"], seeds=[5]), "independent_sites")
     first, second = run_job(job), run_job(job)
     assert first["metrics"] == second["metrics"] or all(
         first["metrics"][k]["value"] == second["metrics"][k]["value"] for k in first["metrics"])
@@ -62,14 +80,18 @@ def test_run_writes_records_and_leaderboard(tiny_suite_file, tmp_path):
     summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(),
                             generators=["independent_sites", "msprime", "real_holdout"])
     names = {r["generator"] for r in summary.records}
-    assert names == {"independent_sites", "msprime", "real_holdout"}
+    assert names == {"independent_sites", "msprime", "real_holdout", "permuted_frequencies"}
     assert all(r["status"] == "ok" for r in summary.records)
+    # the reference row is scored on every reference draw: the mean, with each draw's value
+    (reference,) = [r for r in summary.records if r["generator"] == "real_holdout"]
+    fst = reference["metrics"]["fst"]
+    assert len(fst["draws"]) == 3 and fst["value"] == pytest.approx(sum(fst["draws"]) / 3)
     for fmt in ("html", "md"):
         assert summary.leaderboard[fmt].exists()
-    assert len(load_results(tmp_path / "out")) == 3
+    assert len(load_results(tmp_path / "out")) == 4
     resumed = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(), resume=True,
                             generators=["independent_sites", "msprime", "real_holdout"])
-    assert resumed.ran == [] and len(resumed.skipped) == 3
+    assert resumed.ran == [] and len(resumed.skipped) == 4
 
 
 FAULTS = {
