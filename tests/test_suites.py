@@ -31,6 +31,7 @@ BAD_SPECS = [
     (TINY_SUITE.replace("n_snps = 200", "n_snps = -5"), r"\[panel\] n_snps: Input should be greater than 0"),
     (TINY_SUITE.replace("n_snps = 200", "n_snps = 200\ndensity = 3"), "give n_snps or density, not both"),
     (TINY_SUITE + "\n[split]\ntrain = 0.9\nvalidation = 0.2\ntest = 0.2\n", "must be 1, got 1.3"),
+    (TINY_SUITE + "\n[split]\nreference_draws = 0\n", r"\[split\] reference_draws: Input should be greater than or equal to 1 \(got 0\)"),
     (TINY_SUITE.replace('kind = "stdpopsim"', 'kind = "nowhere"'), r"\[source\] kind: unknown suite source 'nowhere'"),
     (TINY_SUITE.replace('species = "HomSap"\n', ""), r"missing required key \[source\] species"),
     (TINY_SUITE.replace('model = "OutOfAfrica_3G09"', 'model = "OutOfAfrica_3G09"\nmap = "HapMapII_GRCh38"'), r"unknown key \[source\] map"),
@@ -77,15 +78,22 @@ def test_materialize_builds_panel_and_stratified_splits(tiny_suite_file):
     assert suite.train.n_snps == 200
     sizes = {k: getattr(suite, k).n_samples for k in ("train", "validation", "test")}
     assert sizes == {"train": 72, "validation": 24, "test": 24}
-    for split in (suite.train, suite.validation, suite.test):
+    # the reference set: 3 disjoint draws of the test split's size, simulated on top of the
+    # 120 individuals (1 + 3 x 0.2 times as many), so the split sizes are unchanged
+    draws = suite.reference_draws
+    assert [draw.n_samples for draw in draws] == [24, 24, 24]
+    assert suite.reference.n_samples == 72 and suite.reference.n_snps == 200
+    parts = (suite.train, suite.validation, suite.test, *draws)
+    for split in parts:
         assert set(split.populations) == {"CEU", "YRI"}
-    pooled = np.concatenate([suite.train.dosages, suite.validation.dosages, suite.test.dosages])
+    # the panel's MAF filter applies to every individual simulated, reference included
+    pooled = np.concatenate([split.dosages for split in parts])
     frequency = pooled.mean(axis=0) / 2
     assert np.minimum(frequency, 1 - frequency).min() >= 0.05
     assert np.all(np.diff(suite.train.positions) > 0)
     assert 30_000_000 < suite.train.positions.min() and suite.train.positions.max() <= 31_000_000
-    ids = set(suite.train.sample_ids) | set(suite.validation.sample_ids) | set(suite.test.sample_ids)
-    assert len(ids) == 120
+    ids = [i for split in parts for i in split.sample_ids]
+    assert len(ids) == len(set(ids)) == 192
 
 
 def test_second_materialize_reuses_the_cache(tiny_suite_file):
@@ -94,6 +102,8 @@ def test_second_materialize_reuses_the_cache(tiny_suite_file):
     second = materialize(spec)
     assert second.info["cached"] is True
     assert np.array_equal(first.test.dosages, second.test.dosages)
+    assert np.array_equal(first.reference.dosages, second.reference.dosages)
+    assert [d.n_samples for d in second.reference_draws] == [24, 24, 24]
 
 
 def test_cache_key_follows_data_not_run_settings():
