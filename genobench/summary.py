@@ -32,7 +32,7 @@ def _privacy(privacy) -> tuple[str, list[str]]:
 
 def _table(title: str, caption: str | None = None) -> Table:
     return Table(title=title, title_justify="left", caption=caption, caption_justify="left",
-                 box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+                 box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
 
 
 def scorecard_tables(data: dict) -> list[Table]:
