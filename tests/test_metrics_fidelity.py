@@ -8,8 +8,11 @@ from genobench.data import GenotypeData
 from genobench.metrics import fidelity, gram, kernels
 from genobench.metrics.base import EvaluationContext, Metric, evaluate
 
-NAMES = ("allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
+NAMES = ("allele_frequency_r", "genotype_frequency_r", "fst", "fst_hudson", "ld_decay_distance",
          "ld_r2_difference", "correlation_score", "heterozygosity", "hwe_deviation")
+#: Scorecard families: marginal metrics are scored against permuted_frequencies (independent
+#: sites keep every frequency by construction), LD metrics against independent_sites.
+LD = ("ld_decay_distance", "ld_r2_difference", "correlation_score")
 
 
 def simulate(n_individuals, *, length=1.2e6, seed=1, min_maf=0.05) -> GenotypeData:
@@ -39,15 +42,22 @@ def test_registers_documented_metrics():
     assert tuple(m.name for m in registered) == NAMES
     for metric in registered:
         assert isinstance(metric, Metric)
-        assert metric.family == "fidelity"
-        assert metric.direction in ("higher", "lower")
+        if metric.name in LD:
+            assert (metric.family, metric.baseline) == ("ld", "independent_sites"), metric.name
+        else:
+            assert (metric.family, metric.baseline) == ("marginal", "permuted_frequencies")
+        # Hudson's Fst is unbiased and can go below 0: closest to 0 is best
+        expected = ("target",) if metric.name == "fst_hudson" else ("higher", "lower")
+        assert metric.direction in expected, metric.name
+        assert metric.risk is None and metric.scored  # scored, not a privacy gate
         assert metric.label and metric.description and metric.citation
-        # the paper's metrics cite it; heterozygosity and HWE go beyond it
-        beyond = metric.name in ("heterozygosity", "hwe_deviation")
+        # the paper's metrics cite it; Hudson's Fst, heterozygosity and HWE go beyond it
+        beyond = metric.name in ("fst_hudson", "heterozygosity", "hwe_deviation")
         assert ("Xie" in metric.citation) != beyond, metric.name
         low, high = metric.range
         assert low <= metric.ideal <= high
     assert "Rogers" in fidelity.LDDecayDistance.citation
+    assert "Hudson" in fidelity.HudsonFst.citation
 
 
 def test_holdout_scores_near_ideal(splits):
@@ -56,6 +66,7 @@ def test_holdout_scores_near_ideal(splits):
     assert results["allele_frequency_r"].value > 0.95
     assert results["genotype_frequency_r"].value > 0.9
     assert 0 <= results["fst"].value < 0.005
+    assert abs(results["fst_hudson"].value) < 0.005
     assert 0 <= results["ld_decay_distance"].value < 0.02
     assert 0 <= results["ld_r2_difference"].value < 0.05
     assert results["correlation_score"].value > 0.5
@@ -87,14 +98,19 @@ def test_scatter_curves_are_subsampled_deterministically():
     assert first.curves["real"][-1] == data.allele_frequencies()[-1]
 
 
-def test_genotype_frequency_r_is_mean_of_three(splits):
+def test_genotype_frequency_r_is_one_r_over_the_three_rates(splits):
+    """The paper's definition: one Pearson r over the per-SNP hom-ref, het and hom-alt rates
+    concatenated; each rate's own r is kept in the note and curves."""
     _, test, holdout = splits
     result = run(test, holdout, ["genotype_frequency_r"])[0]["genotype_frequency_r"]
+    rates = lambda data: np.concatenate([(data.dosages == k).mean(0) for k in range(3)])  # noqa: E731
+    assert result.value == pytest.approx(np.corrcoef(rates(test), rates(holdout))[0, 1],
+                                         abs=1e-12)
     rs = []
     for k in range(3):
         rs.append(np.corrcoef((test.dosages == k).mean(0), (holdout.dosages == k).mean(0))[0, 1])
         assert result.curves[f"r_{fidelity._GENOTYPES[k]}"] == [pytest.approx(rs[-1])]
-    assert result.value == pytest.approx(np.mean(rs))
+    assert result.value != pytest.approx(np.mean(rs))  # not the mean of the three any more
     assert "het r=" in result.note
 
 
@@ -110,6 +126,24 @@ def test_fst_matches_direct_formula(splits):
     # a set with shifted frequencies is clearly differentiated
     flipped = test.with_dosages(2 - test.dosages[:, :])
     assert run(test, flipped, ["fst"])[0]["fst"].value > 0.1
+
+
+def test_hudson_fst_matches_direct_formula_and_is_unbiased(splits):
+    """Bhatia et al. 2013, eq. 10: ratio of averages of Hudson's estimator, n haplotypes per
+    set; two real samples of very different sizes score about 0 where Nei's Fst does not."""
+    train, test, holdout = splits
+    synthetic = independent_sites_sample(train, 150, seed=3)
+    value = run(test, synthetic, ["fst_hudson"])[0]["fst_hudson"].value
+    p1, p2 = test.allele_frequencies(), synthetic.allele_frequencies()
+    n1, n2 = 2 * test.n_samples, 2 * synthetic.n_samples
+    numerator = (p1 - p2) ** 2 - p1 * (1 - p1) / (n1 - 1) - p2 * (1 - p2) / (n2 - 1)
+    denominator = p1 * (1 - p2) + p2 * (1 - p1)
+    assert value == pytest.approx(numerator.sum() / denominator.sum(), rel=1e-12)
+    small = holdout.take_samples(np.arange(10))  # 10 individuals against 200
+    nei = run(test, small, ["fst", "fst_hudson"])[0]
+    assert abs(nei["fst_hudson"].value) < 0.005 < nei["fst"].value
+    flipped = test.with_dosages(2 - test.dosages)
+    assert run(test, flipped, ["fst_hudson"])[0]["fst_hudson"].value > 0.1
 
 
 def test_independent_sites_lose_ld(splits):
@@ -150,11 +184,15 @@ def test_undefined_values_are_missing_with_a_note():
     data = GenotypeData(np.zeros((10, 4), dtype=np.int8), [1, 2, 3, 4], "1",
                         ["a", "b", "c", "d"], [f"i{i}" for i in range(10)])
     results, _ = run(data, data.with_dosages(np.zeros((5, 4))))
-    for name in ("allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
+    for name in ("allele_frequency_r", "fst", "fst_hudson", "ld_decay_distance",
                  "correlation_score", "hwe_deviation"):
         assert results[name].value is None and results[name].note, name
     # no variation in either set: the same (absent) LD and heterozygosity
     assert results["ld_r2_difference"].value == 0 and results["heterozygosity"].value == 0
+    # the three rates concatenated still vary (all hom-ref, no het, no hom-alt) and agree
+    # exactly, though each rate's own r is undefined
+    genotype = results["genotype_frequency_r"]
+    assert genotype.value == pytest.approx(1.0) and "het r=nan" in genotype.note
 
 
 def test_curves_are_plain_json(splits):
