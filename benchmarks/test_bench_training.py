@@ -1,4 +1,4 @@
-"""Benchmarks of training the deep generators (plugins/vae.py, gan.py, diffusion.py).
+"""Benchmarks of training the deep generators (genobench_plugins.vae, .gan, .diffusion).
 
 Each benchmark fits one model once, one thread, as a benchmark job does, and reports in
 ``extra_info`` what the fit recorded: epochs run, why training stopped, the dense layers'

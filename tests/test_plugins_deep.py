@@ -1,5 +1,6 @@
-"""The deep generator plugins (plugins/vae.py, gan.py, diffusion.py) and their shared pieces,
-and the msprime baseline's real-data fallback (plugins/coalescent.py).
+"""The deep generator plugins (genobench_plugins.vae, .gan, .diffusion), their shared pieces
+(genobench_plugins.deep), and the msprime baseline's real-data fallback
+(genobench_plugins.coalescent), all in plugins/genobench_plugins/.
 
 Data are simulated in memory (msprime, 2 Mb, one population); networks are tiny so the whole
 file runs in about a minute on two CPU cores.
@@ -7,26 +8,30 @@ file runs in about a minute on two CPU cores.
 
 from __future__ import annotations
 
+import ast
 import time
+from pathlib import Path
 
+import genobench_plugins
 import msprime
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from genobench_plugins._torch_common import (
+from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
+from genobench_plugins.deep import (
     correlation_score,
     count_flops,
     knn_precision_recall,
     seeded,
     train_loop,
 )
-from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
 from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
 
 from genobench import DataError, FitContext, GeneratorError, GenotypeData, plugins
+from genobench.metrics.neighbours import default_knn_k
 
 N_TRAIN, N_VALIDATION, N_SNPS = 240, 60, 200
 CAUSAL = 100  # the SNP that drives the phenotype
@@ -280,6 +285,36 @@ def test_knn_precision_recall_extremes(train):
     assert far["precision"] == 0.0 and far["f1"] == 0.0
     mixed = knn_precision_recall(train.dosages, noise, k=3)
     assert 0.0 <= mixed["f1"] < 0.5
+
+
+def test_checkpoint_knn_uses_the_leaderboards_k_rule(train, validation):
+    # The same k as genobench's k-NN metrics (size rule), so a checkpoint is chosen by the
+    # measure it is ranked on; an explicit knn_k overrides it.
+    k = default_knn_k(N_VALIDATION)
+    synthetic = train.dosages[:N_VALIDATION]
+    assert knn_precision_recall(validation.dosages, synthetic) == \
+        knn_precision_recall(validation.dosages, synthetic, k=k)
+    assert knn_precision_recall(validation.dosages, synthetic, k=20) != \
+        knn_precision_recall(validation.dosages, synthetic, k=k)
+
+
+def test_plugins_use_only_public_genobench_names():
+    """No first-party plugin module imports an underscore name of genobench or of another
+    plugin module, and none is over 600 lines (issue 13)."""
+    root = Path(genobench_plugins.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text()
+        assert len(source.splitlines()) <= 600, path
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                names = [alias.name for alias in node.names]
+                module = node.module or ""
+                assert not any(part.startswith("_") for part in module.split(".")), \
+                    (path, module)
+                assert not any(name.startswith("_") for name in names), (path, names)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not any(p.startswith("_") for p in alias.name.split(".")), path
 
 
 def test_seeded_restores_the_global_generator():

@@ -1,0 +1,299 @@
+"""The base class of the deep generators: profiles and options, seeding, validation-driven
+training, throughput, conditioning and save / load.
+
+A model subclasses :class:`TorchGenerator` and implements ``_fit_model`` (train),
+``_sample`` (one batch of dosages), ``_modules`` and ``_build``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import genobench
+from genobench import FitContext, GeneratorError, GenotypeData
+
+from .checkpoints import SELECTIONS, checkpoint_scores
+from .phenotypes import PhenotypeScaler
+from .runtime import child_seeds, cpu_threads, resolve_device, seeded
+from .throughput import training_throughput
+from .training import TrainingLog, train_loop
+
+#: The harness hands a fit the whole job's time limit; training takes at most this share of it,
+#: leaving the rest for generation and evaluation.
+TIME_LIMIT_SHARE = 0.8
+
+#: Training precisions (option ``precision``).
+PRECISIONS = ("float32", "bfloat16")
+
+
+class TorchGenerator(genobench.Generator):
+    """Base of the deep generators: profiles, options, seeding, validation, save / load.
+
+    Subclasses set :attr:`DEFAULTS` (hyperparameters and their defaults for the ``standard``
+    profile) and :attr:`PROFILES` (what ``quick`` and ``paper`` change), and implement
+    :meth:`_fit_model`, :meth:`_sample`, :meth:`_modules` and :meth:`_build`.
+
+    Options common to all: ``epochs``, ``batch_size``, ``eval_every`` (epochs between
+    validations), ``selection`` (what the kept checkpoint maximises on the validation split:
+    "f1", the k-NN F1 as in the paper, or "f1+correlation", the mean of the F1 and the
+    correlation score, which also rewards LD), ``patience`` (validations without improvement
+    before stopping; None: never), ``max_seconds`` (wall-clock cap of training; the standard
+    profile stops on patience 5 and 100 s, :attr:`STANDARD_STOP`), ``precision`` ("float32" or
+    "bfloat16" autocast), ``validation_size`` (at most this many validation individuals
+    scored), ``knn_k`` (None: the leaderboard's size rule,
+    :func:`genobench.metrics.neighbours.default_knn_k`), ``device`` ("auto", "cpu", "cuda"),
+    ``generate_batch`` (rows per generation batch, bounds memory), ``threads`` (intra-op CPU
+    threads; the quick profile uses 1).
+    """
+
+    DEFAULTS: dict[str, Any] = {}
+    PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
+    COMMON = dict(selection="f1", patience=None, max_seconds=None, precision="float32",
+                  validation_size=1000, knn_k=None, device="auto", generate_batch=2048,
+                  threads=None)
+    #: What the standard profile adds for every model: stop when the validation score has not
+    #: improved for ``patience`` validations (the paper kept the checkpoint where k-NN F1 stops
+    #: improving), and in any case after ``max_seconds`` of wall clock.
+    STANDARD_STOP = dict(patience=5, max_seconds=100.0)
+
+    def __init__(self, **options):
+        known = set(self.DEFAULTS) | set(self.COMMON)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise GeneratorError(
+                f"{self.name}: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}")
+        if options.get("precision", "float32") not in PRECISIONS:
+            raise GeneratorError(f"{self.name}: precision must be one of "
+                                 f"{', '.join(PRECISIONS)}, not {options['precision']!r}")
+        if options.get("selection", "f1") not in SELECTIONS:
+            raise GeneratorError(f"{self.name}: selection must be one of "
+                                 f"{', '.join(SELECTIONS)}, not {options['selection']!r}")
+        super().__init__(**options)
+
+    # -- configuration ---------------------------------------------------------------------
+    @classmethod
+    def hyperparameters(cls, profile: str = "standard") -> dict:
+        """Default hyperparameters of ``profile`` (before the user's options)."""
+        if profile not in cls.PROFILES:
+            raise GeneratorError(f"{cls.name}: unknown profile {profile!r}")
+        # Quick-profile nets are small: one thread loses little on an idle machine and avoids
+        # the collapse of torch's spinning threads on a busy one (CI runners, parallel jobs),
+        # measured at 5-40x on a loaded 2-core machine.
+        threads = {"threads": 1} if profile == "quick" else {}
+        stop = cls.STANDARD_STOP if profile == "standard" else {}
+        return {**cls.COMMON, **threads, **stop, **cls.DEFAULTS, **cls.PROFILES[profile]}
+
+    def _configure(self, context: FitContext | None) -> dict:
+        profile = context.profile if context is not None else "standard"
+        config = self.hyperparameters(profile)
+        config.update(self.options)
+        config["profile"] = profile
+        return config
+
+    # -- the harness interface -------------------------------------------------------------
+    def fit(self, train: GenotypeData, *, seed: int, context: FitContext | None = None) -> None:
+        started = time.monotonic()
+        self.config_ = self._configure(context)
+        self.device_ = resolve_device(self.config_["device"], context)
+        self.n_snps_ = train.n_snps
+        self.snp_ids_ = train.snp_ids.tolist()
+        self.scaler_ = None
+        if self.supports_phenotypes and train.phenotypes is not None \
+                and train.phenotypes.shape[1] > 0 and self.config_.get("conditional", True):
+            self.scaler_ = PhenotypeScaler.fit(train.phenotypes)
+            self.train_phenotypes_ = self.scaler_.transform(train.phenotypes.to_numpy())
+        fit_seed, validation_seed = child_seeds(seed, 2)
+        validation = context.validation if context is not None else None
+        if validation is not None and validation.n_snps != train.n_snps:
+            raise GeneratorError(f"{self.name}: validation and training SNPs differ")
+        time_limit = None
+        if context is not None and context.time_limit:
+            time_limit = context.time_limit * TIME_LIMIT_SHARE
+        self._validation = self._validation_set(validation, validation_seed)
+        with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]):
+            log = self._fit_model(train, started=started, time_limit=time_limit,
+                                  progress=context.progress if context is not None else None)
+            throughput = self._throughput(log)
+        self.training_ = {**log.as_dict(), "throughput": throughput}
+        self._validation = None
+
+    def _throughput(self, log: TrainingLog) -> dict:
+        """:func:`~.throughput.training_throughput` of this fit (batch-size rows)."""
+        return training_throughput(
+            self._modules(), flops_per_epoch=log.flops_per_epoch, epochs=len(log.history),
+            train_seconds=log.train_seconds, rows=int(self.config_.get("batch_size") or 64),
+            device=self.device_)
+
+    def _autocast(self):
+        """The training precision: float32, or bfloat16 autocast of the products ("bfloat16",
+        about 2x this CPU's float32 rate and more on GPUs; weights stay float32)."""
+        if self.config_.get("precision", "float32") == "bfloat16":
+            return torch.autocast(self.device_.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _train(self, run_epoch: Callable[[int], dict], *, started: float,
+               time_limit: float | None, progress) -> TrainingLog:
+        """:func:`train_loop` with this model's epochs, validation, patience and caps."""
+        config = self.config_
+        autocast = self._autocast()
+
+        def epoch_in_precision(epoch: int) -> dict:
+            with autocast:
+                return run_epoch(epoch)
+
+        return train_loop(epochs=int(config["epochs"]), run_epoch=epoch_in_precision,
+                          modules=self._modules(), validate=self._validator(),
+                          eval_every=int(config["eval_every"]), time_limit=time_limit,
+                          started=started, progress=progress, patience=config["patience"],
+                          max_seconds=config["max_seconds"])
+
+    def generate(self, n: int, *, seed: int, phenotypes: np.ndarray | None = None) -> np.ndarray:
+        if not hasattr(self, "config_"):
+            raise GeneratorError(f"{self.name}: generate called before fit (or load)")
+        cond = self._conditions(n, phenotypes, seed)
+        out = np.empty((n, self.n_snps_), dtype=np.int8)
+        step = int(self.config_["generate_batch"])
+        with seeded(child_seeds(seed, 1)[0], self.device_), \
+                cpu_threads(self.config_.get("threads")):
+            for start in range(0, n, step):
+                part = None if cond is None else cond[start:start + step].to(self.device_)
+                out[start:start + step] = self._sample(min(step, n - start), part).cpu().numpy()
+        return out
+
+    def _conditions(self, n: int, phenotypes, seed: int) -> torch.Tensor | None:
+        """Standardised phenotypes to condition on, (n, traits) float32, or None."""
+        if self.scaler_ is None:
+            if phenotypes is not None and self.supports_phenotypes and \
+                    self.config_.get("conditional", True):
+                raise GeneratorError(
+                    f"{self.name}: phenotypes given to generate, but the model was trained "
+                    "without phenotypes (the training split has none); pass phenotypes=None")
+            return None
+        if phenotypes is None:  # draw phenotype vectors of training individuals
+            rows = np.random.default_rng(seed).integers(0, self.train_phenotypes_.shape[0], n)
+            return torch.as_tensor(self.train_phenotypes_[rows])
+        values = self.scaler_.transform(phenotypes)
+        if values.shape[0] != n:
+            raise GeneratorError(f"{self.name}: {values.shape[0]} phenotype rows for n={n}")
+        return torch.as_tensor(values)
+
+    # -- validation ------------------------------------------------------------------------
+    def _validation_set(self, validation: GenotypeData | None, seed: int):
+        if validation is None or validation.n_samples < 4:
+            return None
+        rng = np.random.default_rng(seed)
+        size = min(validation.n_samples, int(self.config_["validation_size"]))
+        rows = np.sort(rng.choice(validation.n_samples, size, replace=False))
+        cond = None
+        if self.scaler_ is not None and validation.phenotypes is not None:
+            cond = torch.as_tensor(
+                self.scaler_.transform(validation.phenotypes.to_numpy()[rows]))
+        return dict(dosages=torch.as_tensor(validation.dosages[rows], device=self.device_),
+                    cond=cond, seed=int(rng.integers(0, 2**62)))
+
+    def _validator(self) -> Callable[[], dict] | None:
+        """A function scoring the current weights on the validation split, or None without one.
+
+        Scores with ``selection``; generates as many individuals as are scored, conditioned on
+        their phenotypes for conditional models, with a fixed seed (so scores differ only by
+        the weights).
+        """
+        if self._validation is None:
+            return None
+        validation = self._validation
+
+        def validate() -> dict:
+            n = validation["dosages"].shape[0]
+            cond = None
+            if self.scaler_ is not None:
+                cond = validation["cond"]
+                if cond is None:
+                    rows = torch.randint(0, self.train_phenotypes_.shape[0], (n,))
+                    cond = torch.as_tensor(self.train_phenotypes_)[rows]
+                cond = cond.to(self.device_)
+            with seeded(validation["seed"], self.device_), torch.no_grad():
+                synthetic = self._sample(n, cond)
+            return checkpoint_scores(validation["dosages"], synthetic,
+                                     selection=self.config_["selection"],
+                                     k=self.config_["knn_k"], device=self.device_)
+
+        return validate
+
+    # -- to implement ----------------------------------------------------------------------
+    def _fit_model(self, train: GenotypeData, *, started: float, time_limit: float | None,
+                   progress) -> TrainingLog:
+        """Build the networks from ``self.config_`` and train them; return the log."""
+        raise NotImplementedError
+
+    def _sample(self, n: int, cond: torch.Tensor | None) -> torch.Tensor:
+        """``n`` individuals as an int8 tensor (n, SNPs), drawing from the global generators."""
+        raise NotImplementedError
+
+    def _modules(self) -> dict[str, nn.Module]:
+        """The trained modules by name (what a checkpoint holds)."""
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, torch.Tensor]:
+        """Tensors besides module weights that a saved model needs (PCA loadings...)."""
+        return {}
+
+    def _build(self, extra: dict[str, torch.Tensor]) -> None:
+        """Recreate the untrained modules from ``self.config_`` and the extra tensors."""
+        raise NotImplementedError
+
+    # -- storage ---------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The trained model as arrays and plain values (genobench's model-file state).
+
+        Plain: ``config`` (resolved hyperparameters), ``n_snps``, ``training`` (the log).
+        Arrays: ``module.<name>.<key>`` for every module's state dict, ``extra.<key>`` for
+        :meth:`_extra_state`, ``scaler.mean`` / ``scaler.scale`` / ``scaler.train`` with
+        ``scaler.names`` when the model is conditional.
+        """
+        if not hasattr(self, "config_"):
+            raise GeneratorError(f"{self.name}: nothing to save before fit")
+        state: dict[str, Any] = dict(config=dict(self.config_), n_snps=int(self.n_snps_),
+                                     training=self.training_, snp_ids_=list(self.snp_ids_))
+        for name, module in self._modules().items():
+            for key, value in module.state_dict().items():
+                state[f"module.{name}.{key}"] = value.detach().cpu().numpy()
+        for key, value in self._extra_state().items():
+            state[f"extra.{key}"] = value.detach().cpu().numpy()
+        if self.scaler_ is not None:
+            state.update({"scaler.names": list(self.scaler_.names),
+                          "scaler.mean": np.asarray(self.scaler_.mean),
+                          "scaler.scale": np.asarray(self.scaler_.scale),
+                          "scaler.train": np.asarray(self.train_phenotypes_)})
+        return state
+
+    def set_state(self, state: dict[str, Any], *, device: str | None = None) -> None:
+        """Rebuild the modules from ``state`` (see :meth:`get_state`) on ``device`` (default:
+        the model's ``device`` option; "auto" is a GPU when torch finds one, else the CPU)."""
+        self.config_ = dict(state["config"])
+        here = FitContext(device="cuda" if torch.cuda.is_available() else "cpu")
+        self.device_ = resolve_device(device or self.config_.get("device"), here)
+        self.n_snps_ = int(state["n_snps"])
+        self.snp_ids_ = list(state["snp_ids_"])
+        self.training_ = state["training"]
+        self.scaler_ = None
+        if "scaler.names" in state:
+            self.scaler_ = PhenotypeScaler(list(state["scaler.names"]), state["scaler.mean"],
+                                           state["scaler.scale"])
+            self.train_phenotypes_ = state["scaler.train"]
+        extra = {key[len("extra."):]: torch.from_numpy(np.array(value)).to(self.device_)
+                 for key, value in state.items() if key.startswith("extra.")}
+        self._build(extra)
+        for name, module in self._modules().items():
+            prefix = f"module.{name}."
+            weights = {key[len(prefix):]: torch.from_numpy(np.array(value))
+                       for key, value in state.items() if key.startswith(prefix)}
+            module.load_state_dict(weights)
+            module.to(self.device_).eval()

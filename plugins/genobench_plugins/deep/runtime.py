@@ -1,0 +1,71 @@
+"""Where and how the deep generators run: device choice, seeding without global side effects,
+CPU thread count, and device synchronisation for timing."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from genobench import FitContext
+
+
+def resolve_device(requested: str | None, context: FitContext | None = None) -> torch.device:
+    """The torch device to train on.
+
+    :param requested: a device name from the options ("cpu", "cuda", "cuda:1"), or None / "auto"
+        for the harness's choice (``context.device``); "cuda" without a GPU falls back to CPU.
+    """
+    name = requested if requested not in (None, "auto") else (
+        context.device if context is not None else "cpu")
+    if str(name).startswith("cuda") and not torch.cuda.is_available():
+        name = "cpu"
+    return torch.device(name)
+
+
+def child_seeds(seed: int, count: int) -> list[int]:
+    """``count`` independent integer seeds derived from ``seed`` (numpy's default_rng)."""
+    return [int(s) for s in np.random.default_rng(seed).integers(0, 2**62, size=count)]
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Run a block with torch's global generators seeded from ``seed``, restored afterwards.
+
+    Module initialisation, dropout, ``torch.randn`` and friends draw from the global generators;
+    forking them keeps a fit or a generate call deterministic for its seed without leaking state
+    to the caller (``torch.random.fork_rng``).
+    """
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type="cuda"):
+        torch.random.default_generator.manual_seed(seed)
+        if devices:
+            with torch.cuda.device(devices[0]):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int | None):
+    """Use ``count`` intra-op CPU threads inside the block (None: leave torch's setting).
+
+    On a machine shared with other jobs fewer threads than cores can be much faster, since
+    torch's threads spin while they wait for each other.
+    """
+    if not count:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued work on ``device`` (a no-op on the CPU), so a timer measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -1,0 +1,314 @@
+"""The seed paper's two adversarial models with Gumbel-Softmax outputs: ``gan`` and ``wgan_gp``.
+
+The generator maps noise to 3 logits per SNP; during training its output is a Gumbel-Softmax
+sample (Jang et al. 2017; Maddison et al. 2017), a relaxed one-hot vector whose temperature is
+annealed from 1 to 0.1, so gradients reach the generator through discrete genotypes; at
+generation the sample is hard, one genotype per SNP. The discriminator (critic) reads one-hot
+genotypes. Both nets are residual MLPs whose widths are proportional to 3 x SNPs, as in the
+paper's ``proportional_neuron`` configurations (Xie et al. 2026, GigaScience). The generator's
+output bias starts at the log training genotype frequencies, so training starts from the
+independent-sites model and has to learn the dependence between SNPs, not the frequencies.
+
+- ``gan``: binary cross-entropy (non-saturating) loss (Goodfellow et al. 2014); unconditional.
+- ``wgan_gp``: Wasserstein loss with gradient penalty, lambda 10, 5 critic steps per generator
+  step, Adam(0.5, 0.9) (Gulrajani et al. 2017); conditioned on phenotypes, which are
+  concatenated to the input of every generator and critic block.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import genobench
+
+from .deep import (
+    ResidualMLP,
+    TorchGenerator,
+    TrainingLog,
+    adam,
+    batches,
+    dosages_from_logits,
+    genotype_log_frequencies,
+    one_hot,
+    scaled_width,
+)
+
+
+class GumbelGeneratorNet(nn.Module):
+    """Noise (and condition) -> residual MLP -> 3 logits per SNP."""
+
+    def __init__(self, latent_dim: int, widths: list[int], n_snps: int, cond_dim: int = 0):
+        super().__init__()
+        self.body = ResidualMLP(latent_dim, widths, cond_dim=cond_dim, norm="batch")
+        self.head = nn.Linear(widths[-1] + cond_dim, 3 * n_snps)
+        self.latent_dim, self.cond_dim = latent_dim, cond_dim
+
+    def logits(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(z, cond)
+        out = self.head(torch.cat([h, cond], dim=1) if self.cond_dim else h)
+        return out.reshape(out.shape[0], -1, 3)
+
+    def forward(self, z, cond, tau: float, hard: bool = False) -> torch.Tensor:
+        """A relaxed (or straight-through hard) one-hot sample, flattened (n, 3 m)."""
+        return F.gumbel_softmax(self.logits(z, cond), tau=tau, hard=hard, dim=-1).flatten(1)
+
+
+class CriticNet(nn.Module):
+    """One-hot genotypes (and condition) -> residual MLP -> one score."""
+
+    def __init__(self, n_snps: int, widths: list[int], cond_dim: int = 0, norm: str = "layer"):
+        super().__init__()
+        self.body = ResidualMLP(3 * n_snps, widths, cond_dim=cond_dim, norm=norm)
+        self.head = nn.Linear(widths[-1] + cond_dim, 1)
+        self.cond_dim = cond_dim
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x, cond)
+        return self.head(torch.cat([h, cond], dim=1) if self.cond_dim else h).squeeze(1)
+
+
+def temperature(epoch: int, epochs: int, start: float, end: float) -> float:
+    """Gumbel-Softmax temperature, annealed geometrically from ``start`` to ``end``."""
+    fraction = epoch / max(1, epochs - 1)
+    return float(start * (end / start) ** fraction)
+
+
+class _GumbelAdversarial(TorchGenerator):
+    """What the GAN and the WGAN-GP share: nets, temperature, sampling, save / load."""
+
+    #: Divisors of 3 x SNPs giving the generator's and the critic's hidden widths.
+    GENERATOR_DIVISORS: tuple = ()
+    CRITIC_DIVISORS: tuple = ()
+
+    def _widths(self) -> tuple[list[int], list[int]]:
+        features, cap = 3 * self.n_snps_, self.config_["max_width"]
+        g = self.config_["generator_hidden"] or [
+            scaled_width(features, d, minimum=64, maximum=cap) for d in self.GENERATOR_DIVISORS]
+        c = self.config_["critic_hidden"] or [
+            scaled_width(features, d, minimum=64, maximum=cap) for d in self.CRITIC_DIVISORS]
+        return [int(w) for w in g], [int(w) for w in c]
+
+    def _build(self, extra=None) -> None:
+        if self.config_["decode"] not in ("argmax", "sample"):
+            raise genobench.GeneratorError(f"{self.name}: decode must be 'argmax' or 'sample'")
+        g, c = self._widths()
+        self.config_["generator_hidden"], self.config_["critic_hidden"] = g, c
+        cond_dim = 0 if self.scaler_ is None else len(self.scaler_.names)
+        self.generator_ = GumbelGeneratorNet(int(self.config_["latent_dim"]), g, self.n_snps_,
+                                             cond_dim).to(self.device_)
+        self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
+                                 self.config_["critic_norm"]).to(self.device_)
+
+    def _modules(self):
+        return {"generator": self.generator_, "critic": self.critic_}
+
+    def _tau(self, epoch: int) -> float:
+        config = self.config_
+        return temperature(epoch, int(config["epochs"]), float(config["tau_start"]),
+                           float(config["tau_end"]))
+
+    def _noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.generator_.latent_dim, device=self.device_)
+
+    @torch.no_grad()
+    def _sample(self, n: int, cond=None) -> torch.Tensor:
+        training = self.generator_.training
+        self.generator_.eval()
+        logits = self.generator_.logits(self._noise(n), cond)
+        # A hard Gumbel-Softmax sample is a categorical draw from softmax(logits).
+        out = dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
+        self.generator_.train(training)
+        return out
+
+    def _init_head(self, data: torch.Tensor) -> None:
+        """Start the generator at the training genotype frequencies (output bias = log f)."""
+        with torch.no_grad():
+            self.generator_.head.bias.copy_(genotype_log_frequencies(data))
+
+    def _train(self, run_epoch, *, started, time_limit, progress) -> TrainingLog:
+        log = super()._train(run_epoch, started=started, time_limit=time_limit,
+                             progress=progress)
+        self.generator_.eval()
+        return log
+
+
+class GANGenerator(_GumbelAdversarial):
+    """GAN with Gumbel-Softmax outputs and a binary cross-entropy loss.
+
+    Hyperparameters (``standard`` defaults; ``quick`` and ``paper`` change some):
+
+    - ``epochs`` 200 (quick 60, paper 1000), ``batch_size`` 64 (quick 32, paper 256).
+    - ``lr_generator`` 2e-4, ``lr_discriminator`` 2e-4 (paper: 5e-4 and 1e-4, the paper's cow
+      chr14 settings), Adam betas (0.5, 0.999).
+    - ``critic_norm`` "none" (paper "batch"): normalisation in the discriminator's blocks; on a
+      few hundred individuals BatchNorm let the discriminator win early and the allele
+      frequencies drift (r 0.85 against 0.98 without it on the quick suite).
+    - ``latent_dim`` 128; ``generator_hidden`` default [3m/6, 3m/3], ``critic_hidden``
+      (the discriminator) default [3m/5, 3m/10] for m SNPs, each capped at ``max_width``
+      (384 quick, 512 standard, none paper).
+    - ``tau_start`` 1.0, ``tau_end`` 0.1: Gumbel-Softmax temperature, annealed geometrically
+      over the epochs; ``straight_through`` False (True: hard one-hot forward pass).
+    - ``decode`` "sample" (hard Gumbel-Softmax: a categorical draw per SNP) or "argmax".
+    - ``eval_every`` 10: epochs between k-NN F1 validations.
+    """
+
+    name = "gan"
+    description = ("GAN with Gumbel-Softmax outputs (3 logits per SNP, temperature 1 -> 0.1), "
+                   "BCE loss, residual MLPs")
+    citation = ("Xie et al. 2026, GigaScience, doi:10.1093/gigascience/giag044; "
+                "Goodfellow et al. 2014, NeurIPS; Jang et al. 2017, ICLR")
+    supports_phenotypes = False
+
+    GENERATOR_DIVISORS = (6, 3)
+    CRITIC_DIVISORS = (5, 10)
+    DEFAULTS = dict(epochs=200, batch_size=64, lr_generator=2e-4, lr_discriminator=2e-4,
+                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
+                    tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
+                    critic_norm="none", eval_every=10)
+    PROFILES = {
+        "quick": dict(epochs=60, batch_size=32, max_width=384),
+        "standard": {},
+        "paper": dict(epochs=1000, batch_size=256, lr_generator=5e-4, lr_discriminator=1e-4,
+                      critic_norm="batch", max_width=None),
+    }
+
+    def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:
+        self._build()
+        config = self.config_
+        data = torch.as_tensor(train.dosages, device=self.device_)
+        self._init_head(data)
+        opt_g = adam(self.generator_.parameters(), lr=config["lr_generator"], betas=(0.5, 0.999))
+        opt_d = adam(self.critic_.parameters(), lr=config["lr_discriminator"],
+                     betas=(0.5, 0.999))
+        hard = bool(config["straight_through"])
+
+        def run_epoch(epoch: int) -> dict:
+            self.generator_.train()
+            self.critic_.train()
+            tau = self._tau(epoch)
+            totals, steps = torch.zeros(2, device=self.device_), 0
+            for rows in batches(data.shape[0], config["batch_size"], shuffle=True,
+                                device=self.device_, drop_small=True):
+                real = one_hot(data[rows])
+                n = real.shape[0]
+                ones = torch.ones(n, device=self.device_)
+                fake = self.generator_(self._noise(n), None, tau, hard)
+                d_loss = (F.binary_cross_entropy_with_logits(self.critic_(real), ones)
+                          + F.binary_cross_entropy_with_logits(self.critic_(fake.detach()),
+                                                               torch.zeros_like(ones)))
+                opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                opt_d.step()
+                g_loss = F.binary_cross_entropy_with_logits(self.critic_(fake), ones)
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+                totals += torch.stack([d_loss.detach(), g_loss.detach()])
+                steps += 1
+            d, g = (totals / max(steps, 1)).tolist()
+            return dict(loss=g, d_loss=d, tau=tau)
+
+        return self._train(run_epoch, started=started, time_limit=time_limit,
+                           progress=progress)
+
+
+class WGANGPGenerator(_GumbelAdversarial):
+    """Phenotype-conditioned WGAN-GP with Gumbel-Softmax outputs.
+
+    Hyperparameters (``standard`` defaults; ``quick`` and ``paper`` change some):
+
+    - ``epochs`` 300 (quick 100, paper 1000): passes of the critic over the training split;
+      ``batch_size`` 64 (quick 32, paper 128).
+    - ``n_critic`` 5 critic steps per generator step, ``gp_lambda`` 10, ``lr`` 2e-4 for both
+      nets (quick 3e-4, paper 1e-4), Adam betas (0.5, 0.9) (Gulrajani et al. 2017; the
+      paper's settings).
+    - ``latent_dim`` 128; ``generator_hidden`` default [3m/24, 3m/12, 3m/6], ``critic_hidden``
+      default [3m/8, 3m/16, 3m/32] (the paper's human configuration), capped at
+      ``max_width`` (384 quick, 512 standard, none paper). The critic uses LayerNorm
+      (BatchNorm would break the per-sample gradient penalty).
+    - ``tau_start`` 1.0, ``tau_end`` 0.1, ``straight_through`` False, ``decode`` "sample".
+    - ``conditional`` True: condition on the training split's phenotypes when it has any
+      (standardised; missing values set to the mean). Without phenotypes it trains
+      unconditionally; ``generate`` without phenotypes draws training phenotype vectors.
+    - ``eval_every`` 10 epochs.
+    """
+
+    name = "wgan_gp"
+    description = ("Phenotype-conditioned WGAN-GP with Gumbel-Softmax outputs "
+                   "(lambda 10, 5 critic steps), residual MLPs")
+    citation = ("Xie et al. 2026, GigaScience, doi:10.1093/gigascience/giag044; "
+                "Gulrajani et al. 2017, NeurIPS; Jang et al. 2017, ICLR")
+    supports_phenotypes = True
+
+    GENERATOR_DIVISORS = (24, 12, 6)
+    CRITIC_DIVISORS = (8, 16, 32)
+    DEFAULTS = dict(epochs=300, batch_size=64, lr=2e-4, n_critic=5, gp_lambda=10.0,
+                    latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
+                    tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
+                    critic_norm="layer", conditional=True, eval_every=10)
+    PROFILES = {
+        "quick": dict(epochs=100, batch_size=32, lr=3e-4, max_width=384),
+        "standard": {},
+        "paper": dict(epochs=1000, batch_size=128, lr=1e-4, max_width=None, eval_every=20),
+    }
+
+    def _gradient_penalty(self, real, fake, cond) -> torch.Tensor:
+        """E[(||grad_x critic(x)||_2 - 1)^2] on random interpolates of real and fake."""
+        eps = torch.rand(real.shape[0], 1, device=self.device_)
+        mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.critic_(mixed, cond).sum(), mixed, create_graph=True)
+        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:
+        self._build()
+        config = self.config_
+        data = torch.as_tensor(train.dosages, device=self.device_)
+        self._init_head(data)
+        conds = None if self.scaler_ is None else \
+            torch.as_tensor(self.train_phenotypes_, device=self.device_)
+        opt_g = adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        opt_c = adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        hard, lam = bool(config["straight_through"]), float(config["gp_lambda"])
+        n_critic = int(config["n_critic"])
+        state = dict(critic_steps=0, g_loss=float("nan"))
+
+        def run_epoch(epoch: int) -> dict:
+            self.generator_.train()
+            self.critic_.train()
+            tau = self._tau(epoch)
+            totals, steps = torch.zeros(2, device=self.device_), 0
+            for rows in batches(data.shape[0], config["batch_size"], shuffle=True,
+                                device=self.device_, drop_small=True):
+                real = one_hot(data[rows])
+                cond = None if conds is None else conds[rows]
+                n = real.shape[0]
+                with torch.no_grad():
+                    fake = self.generator_(self._noise(n), cond, tau, hard)
+                wasserstein = self.critic_(real, cond).mean() - self.critic_(fake, cond).mean()
+                c_loss = -wasserstein + lam * self._gradient_penalty(real, fake, cond)
+                opt_c.zero_grad(set_to_none=True)
+                c_loss.backward()
+                opt_c.step()
+                totals += torch.stack([c_loss.detach(), wasserstein.detach()])
+                steps += 1
+                state["critic_steps"] += 1
+                if state["critic_steps"] % n_critic == 0:
+                    fake = self.generator_(self._noise(n), cond, tau, hard)
+                    g_loss = -self.critic_(fake, cond).mean()
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward()
+                    opt_g.step()
+                    state["g_loss"] = float(g_loss.detach())
+            c, w = (totals / max(steps, 1)).tolist()
+            return dict(loss=c, wasserstein=w, g_loss=state["g_loss"], tau=tau)
+
+        return self._train(run_epoch, started=started, time_limit=time_limit,
+                           progress=progress)
+
+
+@genobench.hookimpl
+def genobench_register_generators(register):
+    register(GANGenerator)
+    register(WGANGPGenerator)
