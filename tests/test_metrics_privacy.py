@@ -1,15 +1,27 @@
-"""Privacy metrics, computed through EvaluationContext and evaluate() as the runner calls them."""
+"""Privacy gates, computed through EvaluationContext and evaluate() as the runner calls them.
+
+Every gate compares synthetic individuals with the training split; the scorecard reads each
+against the reference row's value (tests/test_scorecard.py), so here each is checked against a
+direct computation, a holdout (unseen real individuals) and a copier of the training split.
+"""
 
 import numpy as np
 import pytest
 from conftest import coalescent_sample
+from scipy.spatial.distance import cdist
+from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from genobench.data import GenotypeData
-from genobench.metrics import kernels, neighbours, privacy
+from genobench.metrics import kernels, neighbours, privacy, structure
 from genobench.metrics.base import EvaluationContext, Metric, evaluate
 
-NAMES = ("aa_real", "aa_synthetic", "aats", "privacy_loss", "dcr", "exact_copies", "kinship")
+NAMES = ("privacy_loss", "aats_train", "dcr", "dcr_closer_share", "exact_copies", "kinship",
+         "membership_auc")
+#: The side of each gate that signals a leak.
+RISKS = {"privacy_loss": "higher", "aats_train": "lower", "dcr": "lower",
+         "dcr_closer_share": "higher", "exact_copies": "higher", "kinship": "higher",
+         "membership_auc": "higher"}
 
 
 def simulate(n_individuals, *, length=1e6, seed=5, min_maf=0.05) -> GenotypeData:
@@ -31,17 +43,20 @@ def run(real, synthetic, train=None, names=NAMES, **options):
     return results, context
 
 
-def reference_aats(real, synthetic, metric):
-    """AATS from scikit-learn neighbours (Yale et al. 2020), equal-sized sets."""
-    def nearest(query, reference, itself):
-        model = NearestNeighbors(n_neighbors=1, metric=metric, algorithm="brute").fit(reference)
-        distances = model.kneighbors(None if itself else query)[0][:, 0]
-        # distances are integers (Manhattan) or square roots of integers (Euclidean): undo
-        # scikit-learn's rounding so exact ties compare as ties
-        return np.rint(distances ** 2) if metric == "euclidean" else np.rint(distances)
+def nearest(query, reference, itself, metric="euclidean"):
+    """Distance from each ``query`` individual to its nearest ``reference`` one (itself
+    excluded when ``itself``), from scikit-learn: squared for Euclidean."""
+    model = NearestNeighbors(n_neighbors=1, metric=metric, algorithm="brute").fit(reference)
+    distances = model.kneighbors(None if itself else query)[0][:, 0]
+    # distances are integers (Manhattan) or square roots of integers (Euclidean): undo
+    # scikit-learn's rounding so exact ties compare as ties
+    return np.rint(distances ** 2) if metric == "euclidean" else np.rint(distances)
 
-    d_rr, d_ss = nearest(real, real, True), nearest(synthetic, synthetic, True)
-    d_rs, d_sr = nearest(real, synthetic, False), nearest(synthetic, real, False)
+
+def reference_aats(real, synthetic, metric):
+    """AATS from scikit-learn neighbours (Yale et al. 2020)."""
+    d_rr, d_ss = nearest(real, real, True, metric), nearest(synthetic, synthetic, True, metric)
+    d_rs, d_sr = nearest(real, synthetic, False, metric), nearest(synthetic, real, False, metric)
     aa_real, aa_synthetic = np.mean(d_rs > d_rr), np.mean(d_sr > d_ss)
     return aa_real, aa_synthetic, (aa_real + aa_synthetic) / 2
 
@@ -54,49 +69,82 @@ def test_registers_documented_metrics():
         assert isinstance(metric, Metric)
         assert metric.family == "privacy"
         assert metric.label and metric.description and metric.citation
-        low, high = metric.range
-        assert low <= metric.ideal <= (high if high is not None else np.inf)
-    directions = {m.name: (m.direction, m.ideal) for m in registered}
-    assert directions == {"aa_real": ("target", 0.5), "aa_synthetic": ("target", 0.5),
-                          "aats": ("target", 0.5), "privacy_loss": ("target", 0.0),
-                          "dcr": ("target", 1.0), "exact_copies": ("lower", 0.0),
-                          "kinship": ("lower", 0.0)}
-    assert [m.name for m in registered if m.needs_train] == [
-        "privacy_loss", "dcr", "exact_copies", "kinship"]
-    assert "Yale" in privacy.AATSMetric.citation and "Yelmen" in privacy.PrivacyLossMetric.citation
+        # a gate: read against the reference row, never ranked by distance to an ideal
+        assert (metric.direction, metric.ideal) == ("target", None), metric.name
+        assert metric.info().is_gate and metric.needs_train
+        assert metric.tolerance == (0.0 if metric.name == "exact_copies" else 0.05)
+    assert {m.name: m.risk for m in registered} == RISKS
+    assert "Yale" in privacy.AATSTrainMetric.citation
+    assert "Yelmen" in privacy.PrivacyLossMetric.citation
     assert "Manichaikul" in privacy.KinshipMetric.citation
+    # adversarial accuracy against held-out individuals measures resemblance, not privacy
+    assert {"aa_real", "aa_synthetic", "aats"}.isdisjoint(NAMES)
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
 def test_matches_scikit_learn_reference(splits, metric):
-    _, test, holdout = splits
-    results, _ = run(test, holdout, names=("aa_real", "aa_synthetic", "aats"), distance=metric)
-    aa_real, aa_synthetic, aats = reference_aats(test.dosages, holdout.dosages, metric)
-    assert results["aa_real"].value == pytest.approx(aa_real, abs=1e-12)
-    assert results["aa_synthetic"].value == pytest.approx(aa_synthetic, abs=1e-12)
-    assert results["aats"].value == pytest.approx(aats, abs=1e-12)
-    assert metric in results["aats"].note
+    train, test, holdout = splits
+    synthetic = holdout.take_samples(np.arange(150))  # AATS against train: sizes may differ
+    results, _ = run(test, synthetic, train, names=("aats_train", "privacy_loss"),
+                     distance=metric)
+    aa_train, aa_synthetic, aats = reference_aats(train.dosages, synthetic.dosages, metric)
+    assert results["aats_train"].value == pytest.approx(aats, abs=1e-12)
+    assert results["aats_train"].curves == {"aa_train": [pytest.approx(aa_train)],
+                                            "aa_synthetic": [pytest.approx(aa_synthetic)]}
+    assert metric in results["aats_train"].note
+    # privacy loss (Yelmen et al. 2021) on sets of one size: all 200 individuals of each
+    results, _ = run(test, holdout, train, names=("privacy_loss",), distance=metric)
+    expected = (reference_aats(test.dosages, holdout.dosages, metric)[2]
+                - reference_aats(train.dosages, holdout.dosages, metric)[2])
+    assert results["privacy_loss"].value == pytest.approx(expected, abs=1e-12)
 
 
-def test_holdout_scores_near_ideal(splits):
+def test_membership_auc_and_closer_share_match_direct_computations(splits):
+    train, test, holdout = splits
+    results, _ = run(test, holdout, train, names=("membership_auc", "dcr_closer_share"))
+    # the attack: training individuals (members) nearer a synthetic individual than others
+    members, others = nearest(train.dosages, holdout.dosages, False), nearest(
+        test.dosages, holdout.dosages, False)
+    labels = np.r_[np.ones(members.size), np.zeros(others.size)]
+    assert results["membership_auc"].value == pytest.approx(
+        roc_auc_score(labels, -np.r_[members, others]), abs=1e-12)
+    # share of synthetic individuals at most the holdout's 5th percentile from the training set
+    to_train = lambda data: np.sqrt(cdist(data.dosages, train.dosages, "sqeuclidean").min(1))  # noqa: E731
+    threshold = np.percentile(to_train(test), 5)
+    assert results["dcr_closer_share"].value == pytest.approx(
+        np.mean(to_train(holdout) <= threshold), abs=1e-12)
+
+
+def test_holdout_sits_where_unseen_data_sits(splits):
+    """Held-out real individuals as the synthetic set: what the reference row gives."""
     train, test, holdout = splits
     results, _ = run(test, holdout, train)
-    assert results["aats"].value == pytest.approx(0.5, abs=0.1)
-    assert results["aa_real"].value == pytest.approx(0.5, abs=0.15)
-    assert results["aa_synthetic"].value == pytest.approx(0.5, abs=0.15)
     assert results["privacy_loss"].value == pytest.approx(0.0, abs=0.1)
+    assert results["aats_train"].value == pytest.approx(0.5, abs=0.1)
+    assert results["dcr"].value == pytest.approx(1.0, abs=0.1)
+    assert results["dcr_closer_share"].value == pytest.approx(0.05, abs=0.05)
+    assert results["membership_auc"].value == pytest.approx(0.5, abs=0.1)
+    assert results["exact_copies"].value < 0.05
 
 
 def test_copy_of_training_set_is_caught(splits):
     train, test, _ = splits
     copy = train.with_dosages(train.dosages.copy())
-    against_train, _ = run(train, copy, names=("aats",))
-    assert against_train["aats"].value < 0.1  # every synthetic individual sits on a real one
     results, _ = run(test, copy, train)
+    # every synthetic individual sits on a training one: every gate is far from the holdout's
+    assert results["aats_train"].value < 0.1
     assert results["privacy_loss"].value > 0.3
     assert results["privacy_loss"].curves["aats_train"][0] < 0.1
-    # against unseen individuals the copies look like any other sample
-    assert results["aats"].value == pytest.approx(0.5, abs=0.1)
+    assert results["dcr"].value == 0.0
+    assert results["dcr_closer_share"].value == 1.0
+    assert results["exact_copies"].value == 1.0
+    assert results["kinship"].value == 1.0
+    assert results["membership_auc"].value > 0.9
+    # against unseen individuals the copies look like any other sample: AATS against the test
+    # split is resemblance (a structure metric), and cannot see the copying
+    context = EvaluationContext(real=test, synthetic=copy, train=train)
+    resemblance, _ = evaluate(context, [structure.AATSMetric()])
+    assert resemblance["aats"].value == pytest.approx(0.5, abs=0.1)
 
 
 def test_sizes_are_equalised_by_a_fixed_subsample(splits):
@@ -106,12 +154,15 @@ def test_sizes_are_equalised_by_a_fixed_subsample(splits):
     again, _ = run(test, small, train)
     for name in NAMES:
         assert first[name].value == again[name].value, name
-    assert "subsampled to 150" in first["aats"].note
-    assert 0 <= first["aats"].value <= 1
+    assert -1 <= first["privacy_loss"].value <= 1
     # the training split is cut to the same size: both AATS compare 150 against 150
     assert "150 individuals" in first["privacy_loss"].note
+    _, context = run(test, small, train, names=("privacy_loss",))
     within = [key for key in context._cache if "/within/" in key]
     assert within and all(":150/" in key for key in within)
+    # AATS against the training split reads the whole split: its value is not 0.5 at
+    # unequal sizes, which is why the gate compares it with the reference's
+    assert "200 training and 150 synthetic" in first["aats_train"].note
     # the option subsample_seed picks another, equally fixed, subsample
     reseeded = EvaluationContext(real=test, synthetic=small, options={"subsample_seed": 7})
     assert privacy.subsample(reseeded, "real", 150).shape == (150, test.n_snps)
@@ -133,19 +184,21 @@ def test_distances_are_shared_through_the_cache(splits, monkeypatch):
         monkeypatch.setattr(kernels, name, counting)
     results, context = run(test, holdout, train, distance="manhattan")
     assert all(results[name].value is not None for name in NAMES)
-    # within: real, synthetic, train; across: real-synthetic, train-synthetic (AATS of the
-    # training set and DCR alike), train-real (the holdout's DCR and kinship)
+    # within: real, synthetic, train; across: real-synthetic (privacy loss and the
+    # membership attack's held-out side), train-synthetic (AATS against train, DCR, copies,
+    # kinship, the attack's members), train-real (the holdout's DCR and kinship)
     assert sorted(calls) == ["cross_neighbours"] * 3 + ["knn_distances"] * 3
-    assert all(key.startswith("neighbours/manhattan/") for key in context._cache)
+    searches = [key for key in context._cache if key.startswith("neighbours/")]
+    assert len(searches) == 6 and all(k.startswith("neighbours/manhattan/") for k in searches)
 
 
 def test_missing_train_and_bad_options_give_a_note(splits):
-    _, test, holdout = splits
+    train, test, holdout = splits
     results, _ = run(test, holdout)
-    assert results["privacy_loss"].value is None
-    assert "training split" in results["privacy_loss"].note
-    results, _ = run(test, holdout, names=("aats",), distance="cosine")
-    assert results["aats"].value is None and "distance" in results["aats"].note
+    for name in NAMES:
+        assert results[name].value is None and "training split" in results[name].note, name
+    results, _ = run(test, holdout, train, names=("aats_train",), distance="cosine")
+    assert results["aats_train"].value is None and "distance" in results["aats_train"].note
 
 
 def test_dcr_compares_synthetic_with_the_holdout(splits):
