@@ -12,9 +12,12 @@ from genobench.data import GenotypeData
 from genobench.errors import DataError
 from genobench.metrics.align import align_snps
 
-KEYS = {"allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
-        "pca_wasserstein", "precision", "recall", "f1", "correlation_score", "aa_real",
-        "aa_synthetic", "aats"}
+KEYS = {"allele_frequency_r", "genotype_frequency_r", "fst", "fst_hudson", "ld_decay_distance",
+        "pca_wasserstein", "pca_w2_real_basis", "precision", "recall", "f1",
+        "correlation_score", "aats", "detection_auc"}
+#: The privacy gates, which need the training split.
+GATES = {"privacy_loss", "aats_train", "exact_copies", "dcr", "dcr_closer_share", "kinship",
+         "membership_auc"}
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +51,23 @@ def test_evaluate_writes_every_metric(files):
                     "--json", out)
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())
-    assert KEYS | {"privacy_loss", "exact_copies", "dcr", "kinship"} <= set(scores)
+    assert KEYS | GATES <= set(scores)
+    # AA real and AA synthetic are no metrics any more: AATS's note and curves carry them
+    assert not {"aa_real", "aa_synthetic"} & set(scores)
     assert scores["allele_frequency_r"] > 0.8 and scores["exact_copies"] == 0.0
     assert 0 <= scores["aats"] <= 1
     details = scores["details"]
     assert details["inputs"]["synthetic"]["matched_by"] == "chromosome, position and alleles"
-    assert details["metric_info"]["aats"]["ideal"] == 0.5
-    assert "precision" in details["notes"] and "pca_wasserstein" in details["curves"]
+    info = details["metric_info"]
+    assert (info["aats"]["family"], info["aats"]["ideal"]) == ("structure", 0.5)
+    assert {info[name]["family"] for name in GATES} == {"privacy"}
+    assert all(info[name]["ideal"] is None and info[name]["risk"] for name in GATES)
+    assert "AA real" in details["notes"]["aats"]
+    assert "precision" in details["notes"] and "pca_w2_real_basis" in details["curves"]
     assert "aats" in result.output and "allele_frequency_r" in result.output
+    # the verdict beside the values: the synthetic set between baselines and real data
+    assert {"synthetic", "real_holdout", "independent_sites", "permuted_frequencies"} <= set(
+        scores["scorecard"]["generators"])
 
 
 def test_evaluate_without_train_and_chosen_metrics(files):
@@ -64,9 +76,13 @@ def test_evaluate_without_train_and_chosen_metrics(files):
                     "-m", "aats", "-m", "exact_copies", "--json", out)
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())
-    assert set(scores) == {"aats", "exact_copies", "details"}
+    assert set(scores) == {"aats", "exact_copies", "details", "scorecard"}
     assert scores["exact_copies"] is None
     assert scores["details"]["notes"]["exact_copies"] == "needs the training split"
+    plain = invoke("evaluate", "--real", files["real"], "--synthetic", files["synthetic"],
+                   "-m", "aats", "--no-scorecard", "--json", out)
+    assert plain.exit_code == 0, plain.output
+    assert set(json.loads(out.read_text())) == {"aats", "details"}
 
 
 def test_snps_matched_by_position_and_reordered(data, files):
@@ -123,17 +139,20 @@ def test_bad_inputs_fail_cleanly(files):
 def test_suite_options_default_to_the_metrics_defaults():
     import pydantic
 
-    from genobench.metrics import neighbours, structure
+    from genobench.metrics.options import DetectionOptions, LDOptions, NeighbourOptions
     from genobench.suites import EvaluateSpec
 
-    spec = EvaluateSpec()
-    # genobench evaluate passes no options: the metrics' own defaults must be the suite's
-    assert spec.knn_k == neighbours.DEFAULT_KNN_K
-    assert spec.pca_components == structure.DEFAULT_COMPONENTS
-    assert spec.wasserstein_max_points == structure.DEFAULT_WASSERSTEIN_POINTS
-    assert spec.detection_folds == structure.DEFAULT_FOLDS
-    assert (spec.distance, spec.pca_scaler, spec.subsample_seed) == ("euclidean", "none", 0)
-    assert (spec.ld_min_distance, spec.ld_max_distance, spec.ld_bins) == (1e3, 1e6, 16)
-    for bad in (dict(pca_scaler="zca"), dict(knn_k=0), dict(detection_folds=1)):
+    # genobench evaluate passes no options, and a suite without an [evaluate] table sets none:
+    # both read the defaults of the metrics' own option models (one owner per value)
+    assert EvaluateSpec().options() == {}
+    neighbour, ld, detection = NeighbourOptions(), LDOptions(), DetectionOptions()
+    assert neighbour.knn_k is None  # the k-NN size rule
+    assert (neighbour.distance, neighbour.subsample_seed) == ("euclidean", 0)
+    assert (detection.pca_components, detection.pca_scaler) == (10, "none")
+    assert (detection.wasserstein_max_points, detection.detection_folds) == (2000, 5)
+    assert (ld.ld_min_distance, ld.ld_max_distance, ld.ld_bins) == (1e3, 1e6, 16)
+    for model, bad in ((DetectionOptions, dict(pca_scaler="zca")),
+                       (NeighbourOptions, dict(knn_k=0)),
+                       (DetectionOptions, dict(detection_folds=1))):
         with pytest.raises(pydantic.ValidationError):
-            EvaluateSpec(**bad)
+            model(**bad)
