@@ -346,6 +346,10 @@ def prepare(suites, refresh, jobs):
                     progress.suite_done(*future.result())
                     if waiting:
                         progress.suite_started(waiting.pop(0).name, cached=False)
+            except BaseException:  # an error, Ctrl-C or SIGTERM: start no further suite
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
         else:
             for spec in todo:
                 progress.suite_started(spec.name, cached=False)
