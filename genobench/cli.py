@@ -336,8 +336,8 @@ def prepare(suites, refresh, jobs):
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) \
-                    as pool:
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            try:
                 futures = [pool.submit(one, spec) for spec in todo]
                 for spec in todo[:jobs]:  # the pool takes suites in order, `jobs` at a time
                     progress.suite_started(spec.name, cached=False)
