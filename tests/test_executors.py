@@ -16,6 +16,7 @@ from genobench.dask_executor import DaskExecutor
 from genobench.errors import ResultsError
 from genobench.executors import InlineExecutor, ProcessExecutor
 from genobench.outputs import OutputLock
+from genobench.runner import plan
 from genobench.suites import load_spec
 
 GENERATORS = ["independent_sites", "real_holdout", "msprime"]
@@ -61,7 +62,10 @@ def test_sigkill_mid_run_then_resume_loses_nothing(tiny_suite_file, tmp_path):
     os.killpg(process.pid, signal.SIGKILL)  # the run and its job processes, mid-way
     process.wait()
     finished = {p.stem: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
-    assert 3 <= len(finished) < 9, "the run should have been killed mid-way"
+    # 3 seeds x (independent_sites, msprime, permuted_frequencies) + real_holdout once
+    total = len(plan([spec], generators=GENERATORS, seeds=[1, 2, 3]))
+    assert total == 10
+    assert 3 <= len(finished) < total, "the run should have been killed mid-way"
     for path in (out / "results").glob("*.json"):
         json.loads(path.read_text())  # every stored record is whole
     resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=600)
@@ -97,7 +101,8 @@ def test_local_dask_cluster_gives_the_same_results(tiny_suite_file, tmp_path):
     run_benchmark([spec], tmp_path / "dask", executor=DaskExecutor(workers=2),
                   generators=GENERATORS, seeds=[2])
     _assert_same_values(_metric_values(tmp_path / "inline"), _metric_values(tmp_path / "dask"))
-    assert len(_metric_values(tmp_path / "dask")) == 3
+    # the three asked for and the marginal baseline, every anchor always runs
+    assert len(_metric_values(tmp_path / "dask")) == 4
 
 
 def test_existing_dask_scheduler_on_loopback(tiny_suite_file, tmp_path):
@@ -110,4 +115,9 @@ def test_existing_dask_scheduler_on_loopback(tiny_suite_file, tmp_path):
         executor = DaskExecutor(address=cluster.scheduler_address)
         summary = run_benchmark([load_spec(tiny_suite_file)], tmp_path / "remote",
                                 executor=executor, generators=["independent_sites"])
-    assert [r["status"] for r in summary.records] == ["ok"]
+    # the job asked for and the two other anchors that run with every suite
+    assert len(summary.records) == 3
+    stored = [json.loads(path.read_text())
+              for path in sorted((tmp_path / "remote" / "results").glob("*.json"))]
+    assert [(r["generator"], r["status"]) for r in stored] == [
+        ("independent_sites", "ok"), ("permuted_frequencies", "ok"), ("real_holdout", "ok")]
