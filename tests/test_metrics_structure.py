@@ -224,10 +224,6 @@ def test_small_sets_and_json_curves(splits):
     json.dumps({name: r.curves for name, r in full.items()}, allow_nan=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: pca_wasserstein fits min(pca_components, n - 1) components per set, so sets "
-    "of unequal sizes below pca_components get score clouds of different dimensions and "
-    "ot.dist fails; both should keep the smaller number of components"))
 def test_pca_wasserstein_on_sets_of_unequal_tiny_sizes(splits):
     _, test, holdout = splits
     results, _ = run(test.take_samples(np.arange(4)), holdout.take_samples(np.arange(3)),

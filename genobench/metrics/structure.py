@@ -167,8 +167,11 @@ class PCAWassersteinMetric(Metric):
     citation = f"{XIE_2026}; {POT_2021}"
 
     def compute(self, context):
-        squared, used = squared_w2(context, fitted_pca(context, "real").scores,
-                                   fitted_pca(context, "synthetic").scores)
+        real = fitted_pca(context, "real").scores
+        synthetic = fitted_pca(context, "synthetic").scores
+        # a set smaller than pca_components has fewer components: keep the common ones
+        k = min(real.shape[1], synthetic.shape[1])
+        squared, used = squared_w2(context, real[:, :k], synthetic[:, :k])
         return MetricResult(squared, f"W2^2 between separately fitted PCAs, {used[0]} real and "
                                      f"{used[1]} synthetic individuals")
 
