@@ -21,6 +21,7 @@ from .outputs import (
     earlier_records,
     mixed_suite_data,
 )
+from .records import JobRecord
 from .runner import Job, check_output_folder, plan
 from .suites import SuiteSpec, cache_folder, cache_key, materialize
 
@@ -36,7 +37,7 @@ class RunSummary:
     out: Path
     ran: list[Job]
     skipped: list[Job]
-    records: list[dict]
+    records: list[JobRecord]
     leaderboard: dict
     earlier: EarlierRecords = EarlierRecords()
     removed: int = 0
@@ -44,7 +45,7 @@ class RunSummary:
 
 def run_benchmark(specs: list[SuiteSpec], out: Path, *, executor, resume: bool = False,
                   overwrite: bool = False,
-                  on_result: Callable[[Job, dict], None] | None = None,
+                  on_result: Callable[[Job, JobRecord], None] | None = None,
                   on_progress=None, on_prepare=None, on_start=None, title: str | None = None,
                   **plan_options) -> RunSummary:
     """Run every job of ``specs`` and render the leaderboard of every record under ``out``.
@@ -75,8 +76,7 @@ def run_benchmark(specs: list[SuiteSpec], out: Path, *, executor, resume: bool =
             keys = {spec.name: cache_key(spec) for spec in specs}
             kept = set(earlier.kept)
             mixed = mixed_suite_data([r for r in results_module.load_results(out)
-                                      if results_module.job_id(r["suite"], r["generator"],
-                                                               r["seed"]) in kept], keys)
+                                      if r.id in kept], keys)
             if mixed:
                 suite, count = sorted(mixed.items())[0]
                 raise ResultsError(

@@ -198,7 +198,7 @@ def run(suites, generators, metrics, seeds, profile, out, resume, overwrite, job
             on_result=progress.job_done, on_progress=progress.job_progress,
             on_prepare=progress.preparing, on_start=progress.started, title=None)
     ran = {job.id for job in summary.ran}
-    failed = [r for r in summary.records if r["status"] != "ok" and _record_id(r) in ran]
+    failed = [r for r in summary.records if not r.ok and r.id in ran]
     lines = [f"{len(summary.ran)} job(s), {len(failed)} failed."]
     if summary.removed:
         lines.append(f"{summary.removed} earlier record(s) deleted (--overwrite).")
@@ -214,12 +214,6 @@ def run(suites, generators, metrics, seeds, profile, out, resume, overwrite, job
     for line in lines:
         console.print(line, markup=False, soft_wrap=True)
     _print_summary(summary.leaderboard, out, n_records=len(summary.records))
-
-
-def _record_id(record: dict) -> str:
-    from .results import job_id
-
-    return job_id(record["suite"], record["generator"], record["seed"])
 
 
 def _print_summary(paths: dict, out: Path | None = None, *, n_records: int | None = None):

@@ -4,8 +4,8 @@
 or a ``leaderboard.json``) and lists every change per suite, generator, metric and timing. A
 change is a *regression* when
 
-- a metric moves away from its ideal (direction-aware: ``higher``, ``lower`` or ``target``, from
-  the metrics' own documentation) by more than its tolerance plus the baseline's seed spread
+- a metric moves away from its ideal (:meth:`genobench.records.MetricInfo.distance_to_ideal`,
+  from the metrics' own documentation) by more than its tolerance plus the baseline's seed spread
   (standard deviation over seeds; a difference inside it is not evidence), or a value the
   baseline had is no longer computed;
 - a generator seed that succeeded in the baseline fails or is missing now;
@@ -25,6 +25,7 @@ import math
 from pathlib import Path
 
 from .errors import GenobenchError, ResultsError
+from .records import DIRECTIONS, JobRecord, MetricInfo
 
 #: Default absolute tolerance on a metric's worsening (metrics mostly live in [0, 1]).
 METRIC_TOLERANCE = 0.01
@@ -106,7 +107,7 @@ def load_leaderboard(location) -> dict:
         if isinstance(payload, dict) and "suites" in payload and "metrics" in payload:
             return payload
         if isinstance(payload, dict) and "suite" in payload and "generator" in payload:
-            return leaderboard_data([payload])
+            return leaderboard_data([JobRecord.from_json(payload, where=str(location))])
         raise ResultsError(f"{location}: neither a leaderboard.json nor a result record")
     try:
         return leaderboard_data(load_results(location))
@@ -216,16 +217,14 @@ def _status(suite: str, old: dict, new: dict | None) -> list[Change]:
 
 
 def _worsening(info: dict, old: float, new: float) -> float | None:
-    """How much farther from the ideal ``new`` is than ``old`` (negative: better); None when
-    the metric documents no direction."""
-    direction, ideal = info.get("direction"), info.get("ideal")
-    if direction == "higher":
-        return old - new
-    if direction == "lower":
-        return new - old
-    if direction == "target" and ideal is not None:
-        return abs(new - ideal) - abs(old - ideal)
-    return None
+    """How much farther from the ideal ``new`` is than ``old`` (negative: better), by the
+    metric's :meth:`~genobench.records.MetricInfo.distance_to_ideal`; None when the glossary
+    entry ``info`` documents no direction (or a target without an ideal)."""
+    if info.get("direction") not in DIRECTIONS:
+        return None
+    metric = MetricInfo.from_json(info)
+    before, after = metric.distance_to_ideal(old), metric.distance_to_ideal(new)
+    return None if before is None or after is None else after - before
 
 
 def _metric(suite: str, generator: str, name: str, old: dict, new: dict | None, info: dict,

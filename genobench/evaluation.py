@@ -27,6 +27,7 @@ import numpy as np
 from .anchors import REFERENCE, IndependentSites, PermutedFrequencies
 from .data import GenotypeData
 from .errors import DataError
+from .records import JobRecord
 from .runner import evaluate_synthetic, pool_draws
 from .scorecard import suite_scorecard
 
@@ -107,11 +108,13 @@ def equal_size_evaluation(real: GenotypeData, synthetic: GenotypeData, *, train=
     return pool_draws(evaluations)
 
 
-def _record(generator: str, evaluation: tuple, *, reference: bool = False) -> dict:
+def _record(generator: str, evaluation: tuple, *, reference: bool = False) -> JobRecord:
+    """The record of one evaluated set, shaped like a run's so the scorecard reads it."""
     metrics, curves, info, usage = evaluation
-    return dict(suite="evaluate", generator=generator, seed=1, status="ok", metrics=metrics,
-                curves=curves, metric_info=info, timing={"evaluate": usage},
-                generator_info=dict(is_reference=reference))
+    return JobRecord.from_json(dict(
+        suite="evaluate", generator=generator, seed=1, status="ok", metrics=metrics,
+        curves=curves, metric_info=info, timing={"evaluate": usage},
+        generator_info=dict(is_reference=reference)))
 
 
 def evaluate_sets(real: GenotypeData, synthetic: GenotypeData, *, train=None, reference=None,

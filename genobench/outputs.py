@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import results as results_module
 from .errors import ResultsError
+from .records import JobRecord
 
 LOCK_NAME = ".genobench.lock"
 #: Files a run writes at the top of its output folder (results/ holds the records).
@@ -132,7 +133,7 @@ def clear_output_folder(out: Path) -> int:
     return removed
 
 
-def mixed_suite_data(records: list[dict], cache_keys: dict[str, str]) -> dict[str, int]:
+def mixed_suite_data(records: list[JobRecord], cache_keys: dict[str, str]) -> dict[str, int]:
     """Suites whose stored records were made from other data than this run's.
 
     A suite's cache key changes with its size, source, panel, split, seed or software versions;
@@ -143,8 +144,8 @@ def mixed_suite_data(records: list[dict], cache_keys: dict[str, str]) -> dict[st
     """
     mixed: dict[str, int] = {}
     for record in records:
-        key = (record.get("suite_info") or {}).get("cache_key")
-        wanted = cache_keys.get(record.get("suite"))
+        key = record.suite_info.get("cache_key")
+        wanted = cache_keys.get(record.suite)
         if key and wanted and key != wanted:
-            mixed[record["suite"]] = mixed.get(record["suite"], 0) + 1
+            mixed[record.suite] = mixed.get(record.suite, 0) + 1
     return mixed

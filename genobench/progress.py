@@ -290,14 +290,15 @@ class RunProgress(Tracker):
             self.note = ""
             self.update(job.id, values)
 
-    def job_done(self, job, record: dict) -> None:
-        ok = record["status"] == "ok"
-        seconds = sum(p.get("seconds", 0) for p in record.get("timing", {}).values())
+    def job_done(self, job, record) -> None:
+        """A job ended with ``record`` (a :class:`genobench.records.JobRecord`)."""
+        ok = record.ok
+        seconds = sum(usage.seconds or 0.0 for usage in record.timing.values())
         with self._lock:
             done = self.finish(job.id, ok=ok)
             if self.total is not None and done >= self.total:
                 self.set_note("writing the leaderboard")
-            status = "ok" if ok else f"FAILED: {record['error']}"
+            status = "ok" if ok else f"FAILED: {record.error}"
             total = f"/{self.total}" if self.total else ""
             self._say(f"[{done}{total}] {job.id}: {status} ({seconds:.1f} s)")
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ResultsError
-from .records import FAMILIES, MetricInfo
+from .records import FAMILIES, JobRecord, MetricInfo, as_record
 from .results import write_json_atomic
 from .scorecard import leaderboard_scorecard
 
@@ -40,8 +40,9 @@ DEFAULT_TITLE = "genobench leaderboard"
 
 # -- the data -------------------------------------------------------------------------------
 
-def leaderboard_data(records: list[dict]) -> dict:
-    """The leaderboard of ``records`` as JSON-ready plain data.
+def leaderboard_data(records: list[JobRecord | dict]) -> dict:
+    """The leaderboard of ``records`` (:class:`JobRecord`, or their JSON form) as JSON-ready
+    plain data.
 
     :returns: ``scorecard`` ({suite: {generator: {families, fidelity, spread, privacy:
         {passed, gates}, reference, baseline, metrics (S per metric)}}}), ``resolution``
@@ -57,6 +58,7 @@ def leaderboard_data(records: list[dict]) -> dict:
     """
     if not records:
         raise ResultsError("no result records to make a leaderboard from")
+    records = [as_record(record) for record in records]
     metrics = _metric_glossary(records)
     verdict = leaderboard_scorecard(records)
     suites = [_suite_table(name, group, metrics, verdict["scorecard"].get(name, {}))
@@ -67,35 +69,33 @@ def leaderboard_data(records: list[dict]) -> dict:
                 provenance=_provenance_summary(records))
 
 
-def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
+def leaderboard_frame(records: list[JobRecord | dict]) -> pd.DataFrame:
     """Long table, one row per suite, generator, seed and metric (the CSV export).
 
     Columns: suite, generator, seed, status, is_reference, metric, value, note, error. A job
     with no metric values (a failed one) keeps one row with an empty metric and its error.
     """
     rows = []
-    for record in records:
-        job = dict(suite=record["suite"], generator=record["generator"], seed=record["seed"],
-                   status=record.get("status"),
-                   is_reference=bool((record.get("generator_info") or {}).get("is_reference")))
-        error = _one_line(record.get("error")) or None
-        results = record.get("metrics") or {}
-        for name, result in results.items():
-            result = result if isinstance(result, dict) else {}
-            rows.append(dict(job, metric=name, value=_number(result.get("value")),
-                             note=_one_line(result.get("note")) or None, error=error))
-        if not results:
+    for record in map(as_record, records):
+        job = dict(suite=record.suite, generator=record.generator, seed=record.seed,
+                   status=record.status, is_reference=record.is_reference)
+        error = _one_line(record.error) or None
+        for name, result in record.metrics.items():
+            rows.append(dict(job, metric=name, value=result.value,
+                             note=_one_line(result.note) or None, error=error))
+        if not record.metrics:
             rows.append(dict(job, metric=None, value=None, note=None, error=error))
     columns = ["suite", "generator", "seed", "status", "is_reference", "metric", "value", "note",
                "error"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _groups(records: list[dict], key: str) -> list[tuple[str, list[dict]]]:
-    """Records grouped by ``key``, groups in order of first appearance."""
-    groups: dict[str, list[dict]] = {}
+def _groups(records: list[JobRecord], key: str) -> list[tuple[str, list[JobRecord]]]:
+    """Records grouped by the field ``key`` ("suite", "generator"), groups in order of first
+    appearance."""
+    groups: dict[str, list[JobRecord]] = {}
     for record in records:
-        groups.setdefault(str(record[key]), []).append(record)
+        groups.setdefault(str(getattr(record, key)), []).append(record)
     return list(groups.items())
 
 
@@ -112,38 +112,37 @@ def _one_line(text) -> str:
     return " ".join(str(text).split()) if text is not None else ""
 
 
-def _generator_glossary(records: list[dict]) -> list[dict]:
+def _generator_glossary(records: list[JobRecord]) -> list[dict]:
     """Each generator's documentation from its first record, contenders first."""
     documented: dict[str, dict] = {}
     for record in records:
-        info = record.get("generator_info") or {}
-        documented.setdefault(str(record["generator"]), dict(
-            name=str(record["generator"]), description=_one_line(info.get("description")),
+        info = record.generator_info
+        documented.setdefault(record.generator, dict(
+            name=record.generator, description=_one_line(info.get("description")),
             citation=_one_line(info.get("citation")), provider=_one_line(info.get("provider")),
             is_reference=bool(info.get("is_reference")),
             supports_phenotypes=bool(info.get("supports_phenotypes"))))
     return sorted(documented.values(), key=lambda info: info["is_reference"])
 
 
-def _metric_glossary(records: list[dict]) -> dict[str, dict]:
+def _metric_glossary(records: list[JobRecord]) -> dict[str, dict]:
     """Every metric the records name, by name, documented from the first ``metric_info``
     that describes it; ordered by family, then by first appearance."""
-    seen: dict[str, dict | None] = {}
+    seen: dict[str, MetricInfo | None] = {}
     for record in records:
-        described = record.get("metric_info") or {}
-        for name in [*(record.get("metrics") or {}), *described]:
+        for name in [*record.metrics, *record.metric_info]:
             if seen.get(name) is None:
-                seen[name] = described.get(name)
-    glossary = [_metric_info(name, info or {}) for name, info in seen.items()]
+                seen[name] = record.metric_info.get(name)
+    glossary = [_metric_info(info or MetricInfo(name=name)) for name, info in seen.items()]
     family_order = lambda info: (FAMILIES.index(info["family"])  # noqa: E731
                                  if info["family"] in FAMILIES else len(FAMILIES))
     return {info["name"]: info for info in sorted(glossary, key=family_order)}
 
 
-def _metric_info(name: str, raw: dict) -> dict:
-    """A metric's glossary entry: :class:`MetricInfo` read from a record, as plain values."""
-    info = MetricInfo.from_json(dict(raw, name=name)).to_json()
-    info.update(label=_one_line(info["label"]) or name,
+def _metric_info(metric: MetricInfo) -> dict:
+    """A metric's glossary entry: its :class:`MetricInfo` as plain, one-line values."""
+    info = metric.to_json()
+    info.update(label=_one_line(info["label"]) or metric.name,
                 ideal=_number(info["ideal"]), range=[_number(b) for b in info["range"]],
                 description=_one_line(info["description"]),
                 citation=_one_line(info["citation"]),
@@ -159,21 +158,17 @@ def _distance(info: dict, value: float | None) -> float | None:
     return MetricInfo.from_json(info).distance_to_ideal(value)
 
 
-def _suite_table(name: str, records: list[dict], metrics: dict[str, dict],
+def _suite_table(name: str, records: list[JobRecord], metrics: dict[str, dict],
                  card: dict | None = None) -> dict:
-    present = [m for m in metrics if any(m in (r.get("metrics") or {}) for r in records)]
-
-    def value(record, metric):
-        return _number(((record.get("metrics") or {}).get(metric) or {}).get("value"))
-
+    present = [m for m in metrics if any(m in r.metrics for r in records)]
     # A metric with no value for any job (an association metric on a suite without traits) is
     # no column: it is listed once, with its first note, under ``not_applicable``.
-    columns = [m for m in present if any(value(r, m) is not None for r in records)]
+    columns = [m for m in present if any(r.value(m) is not None for r in records)]
     not_applicable = []
     for metric in present:
         if metric not in columns:
-            notes = [_one_line(((r.get("metrics") or {}).get(metric) or {}).get("note"))
-                     for r in records if r.get("status") == "ok"]
+            notes = [_one_line(r.metrics[metric].note) for r in records
+                     if r.ok and metric in r.metrics]
             not_applicable.append(dict(metric=metric, note=next((n for n in notes if n), "")))
     rows = [_row(generator, group, columns) for generator, group in _groups(records, "generator")]
     _rank_rows(rows, [metrics[m] for m in columns])
@@ -187,22 +182,22 @@ def _suite_table(name: str, records: list[dict], metrics: dict[str, dict],
     gate_order = {True: 0, None: 1, False: 2}
     rows.sort(key=lambda row: (row["is_reference"], gate_order[row["privacy_passed"]],
                                row["fidelity"] is None, -(row["fidelity"] or 0.0)))
-    return dict(name=name, info=records[0].get("suite_info") or {}, metrics=columns, rows=rows,
+    return dict(name=name, info=dict(records[0].suite_info), metrics=columns, rows=rows,
                 noise_floor=floor, pareto=_pareto(rows), not_applicable=not_applicable)
 
 
-def _row(generator: str, records: list[dict], columns: list[str]) -> dict:
+def _row(generator: str, records: list[JobRecord], columns: list[str]) -> dict:
     """One generator's row in a suite: metric cells over its successful seeds, timings, errors."""
-    ok = [r for r in records if r.get("status") == "ok"]
-    failed = [r for r in records if r.get("status") != "ok"]
-    info = records[0].get("generator_info") or {}
+    ok = [r for r in records if r.ok]
+    failed = [r for r in records if not r.ok]
+    info = records[0].generator_info
     cells = {}
     for name in columns:
         values, notes = [], []
         for record in ok:
-            result = (record.get("metrics") or {}).get(name) or {}
-            value = _number(result.get("value"))
-            note = _one_line(result.get("note")) or (None if value is not None else "not computed")
+            value = record.value(name)
+            note = (_one_line(record.metrics[name].note) if name in record.metrics else "") \
+                or (None if value is not None else "not computed")
             if value is not None:
                 values.append(value)
             if note and note not in notes:
@@ -216,24 +211,22 @@ def _row(generator: str, records: list[dict], columns: list[str]) -> dict:
     return dict(generator=generator, is_reference=bool(info.get("is_reference")),
                 description=_one_line(info.get("description")),
                 citation=_one_line(info.get("citation")), provider=_one_line(info.get("provider")),
-                status=status, seeds=sorted(r["seed"] for r in ok),
-                failed_seeds=sorted(r["seed"] for r in failed),
-                errors=[dict(seed=r["seed"],
-                             error=_one_line(r.get("error")) or "failed (no reason recorded)")
+                status=status, seeds=sorted(r.seed for r in ok),
+                failed_seeds=sorted(r.seed for r in failed),
+                errors=[dict(seed=r.seed,
+                             error=_one_line(r.error) or "failed (no reason recorded)")
                         for r in failed],
                 cells=cells, timing=_timing(ok or records), mean_rank=None)
 
 
-def _timing(records: list[dict]) -> dict:
+def _timing(records: list[JobRecord]) -> dict:
     """Mean seconds per phase over ``records``, and the peak memory over all phases and seeds."""
     timing = {}
     for phase in PHASES:
-        seconds = [_number(((r.get("timing") or {}).get(phase) or {}).get("seconds"))
-                   for r in records]
+        seconds = [r.timing[phase].seconds for r in records if phase in r.timing]
         seconds = [s for s in seconds if s is not None]
         timing[f"{phase}_s"] = float(np.mean(seconds)) if seconds else None
-    peaks = [_number(usage.get("peak_rss_mb")) for r in records
-             for usage in (r.get("timing") or {}).values() if isinstance(usage, dict)]
+    peaks = [usage.peak_rss_mb for r in records for usage in r.timing.values()]
     peaks = [p for p in peaks if p is not None]
     timing["peak_rss_mb"] = max(peaks) if peaks else None
     # What a user pays to get synthetic data: training plus sampling (evaluation is ours).
@@ -360,13 +353,13 @@ def _pareto(rows: list[dict]) -> list[dict]:
     return sorted(points, key=lambda point: (point["cost_s"], -point["fidelity"]))
 
 
-def _provenance_summary(records: list[dict]) -> dict:
+def _provenance_summary(records: list[JobRecord]) -> dict:
     """What the records ran on: distinct software versions, machines and commands, the seeds,
     and the first and last job timestamps."""
     software: dict[str, list[str]] = {}
     machines, commands, stamps = [], [], []
     for record in records:
-        provenance = record.get("provenance") or {}
+        provenance = record.provenance
         for package, version in (provenance.get("software") or {}).items():
             versions = software.setdefault(str(package), [])
             if str(version) not in versions:
@@ -381,14 +374,14 @@ def _provenance_summary(records: list[dict]) -> dict:
             stamps.append(str(provenance["timestamp"]))
     machines = json.loads(json.dumps(machines, default=str))  # plain JSON values only
     return dict(first_timestamp=min(stamps, default=None), last_timestamp=max(stamps, default=None),
-                seeds=sorted({r["seed"] for r in records}), software=software, machines=machines,
+                seeds=sorted({r.seed for r in records}), software=software, machines=machines,
                 commands=commands, jobs=len(records),
-                failed_jobs=sum(r.get("status") != "ok" for r in records))
+                failed_jobs=sum(not r.ok for r in records))
 
 
 # -- rendering ------------------------------------------------------------------------------
 
-def render_leaderboard(records: list[dict], out_dir: Path, *,
+def render_leaderboard(records: list[JobRecord | dict], out_dir: Path, *,
                        title: str | None = None) -> dict[str, Path]:
     """Write ``leaderboard.html``, ``.md``, ``.json`` and ``.csv`` for ``records`` into ``out_dir``.
 
@@ -410,6 +403,7 @@ def render_leaderboard(records: list[dict], out_dir: Path, *,
 
     :returns: the written paths by format: ``html``, ``md``, ``json``, ``csv``.
     """
+    records = [as_record(record) for record in records]
     data = leaderboard_data(records)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -528,7 +522,7 @@ def _escape_markdown(value) -> str:
 
 # -- plots ----------------------------------------------------------------------------------
 
-def _plots(records: list[dict], data: dict) -> dict[str, list[dict]]:
+def _plots(records: list[JobRecord], data: dict) -> dict[str, list[dict]]:
     """PNG plots per suite, each ``{title, caption, png}`` with ``png`` base64-encoded."""
     order = [entry["generator"] for entry in data["ranking"]]
     colours = {name: f"C{index % 10}" for index, name in enumerate(order)}
@@ -536,9 +530,8 @@ def _plots(records: list[dict], data: dict) -> dict[str, list[dict]]:
     for suite in data["suites"]:
         reference = {row["generator"] for row in suite["rows"] if row["is_reference"]}
         position = {row["generator"]: index for index, row in enumerate(suite["rows"])}
-        jobs = sorted((r for r in records
-                       if str(r["suite"]) == suite["name"] and r.get("status") == "ok"),
-                      key=lambda r: position[str(r["generator"])])  # the table's row order
+        jobs = sorted((r for r in records if r.suite == suite["name"] and r.ok),
+                      key=lambda r: position[r.generator])  # the table's row order
         style = {row["generator"]: dict(color="0.35" if row["generator"] in reference
                                         else colours.get(row["generator"], "C0"),
                                         reference=row["generator"] in reference)
@@ -608,10 +601,10 @@ def _ld_decay_plot(jobs: list[dict], style: dict) -> dict | None:
     seeds when the bins agree)."""
     curves: dict[str, list] = {}
     for job in jobs:
-        series = _series((job.get("curves") or {}).get(LD_DECAY), "distance_bp", "real",
+        series = _series(job.curves.get(LD_DECAY), "distance_bp", "real",
                          "synthetic")
         if series is not None and np.any(series[0] > 0):
-            curves.setdefault(str(job["generator"]), []).append(series)
+            curves.setdefault(job.generator, []).append(series)
     if not curves:
         return None
     figure = _figure(6.4, 4.0)
@@ -637,9 +630,9 @@ def _allele_frequency_plot(jobs: list[dict], style: dict, max_points: int = 4000
     """One real-vs-synthetic allele-frequency scatter per generator (its first seed)."""
     panels: dict[str, list[np.ndarray]] = {}
     for job in jobs:
-        series = _series((job.get("curves") or {}).get(ALLELE_FREQUENCY), "real", "synthetic")
-        if series is not None and str(job["generator"]) not in panels:
-            panels[str(job["generator"])] = series
+        series = _series(job.curves.get(ALLELE_FREQUENCY), "real", "synthetic")
+        if series is not None and job.generator not in panels:
+            panels[job.generator] = series
     if not panels:
         return None
     columns = min(len(panels), 5)
@@ -726,9 +719,9 @@ def _pca_plot(jobs: list[dict], style: dict, max_points: int = 2000) -> dict | N
     generator (its first seed)."""
     panels: dict[str, tuple] = {}
     for job in jobs:
-        points = _pc_points((job.get("curves") or {}).get(PCA))
-        if points is not None and str(job["generator"]) not in panels:
-            panels[str(job["generator"])] = points
+        points = _pc_points(job.curves.get(PCA))
+        if points is not None and job.generator not in panels:
+            panels[job.generator] = points
     if not panels:
         return None
     columns = min(len(panels), 4)
@@ -772,13 +765,13 @@ def _manhattan_plot(jobs: list[dict], style: dict) -> dict | None:
     0.05 / SNPs (the paper's threshold) on both sides."""
     panels: dict[str, tuple] = {}
     for job in jobs:
-        curves = (job.get("curves") or {}).get(GWAS)
+        curves = job.curves.get(GWAS)
         series = _series(curves, "position", "real_logp", "synthetic_logp")
         chromosomes = curves.get("chromosome") if isinstance(curves, dict) else None
         if (series is None or not isinstance(chromosomes, (list, tuple))
-                or len(chromosomes) != len(series[0]) or str(job["generator"]) in panels):
+                or len(chromosomes) != len(series[0]) or job.generator in panels):
             continue
-        panels[str(job["generator"])] = (*series, [str(c) for c in chromosomes])
+        panels[job.generator] = (*series, [str(c) for c in chromosomes])
     if not panels:
         return None
     figure = _figure(9.6, 2.3 * len(panels) + 0.6)

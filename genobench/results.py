@@ -1,23 +1,17 @@
-"""Job results: one JSON record per (suite, generator, seed), written atomically, with provenance.
+"""Job results on disk: one JSON file per (suite, generator, seed), written atomically, with
+provenance.
 
-A record (``schema`` 1) holds::
-
-    suite, generator, seed, status ("ok" or "failed"), error (one line or null),
-    error_detail (last traceback lines), metrics {name: {value, note}},
-    curves {metric name: {series: [numbers]}}, metric_info {name: Metric.describe()},
-    timing {phase: {seconds, cpu_seconds, peak_rss_mb}} for fit, generate, evaluate,
-    generator_info {description, citation, options, provider, is_reference, ...},
-    suite_info {sizes, n_snps, chromosomes, cache_key, ...}, provenance {...}
-
-Records live in ``OUT/results/<suite>__<generator>__seed<seed>.json``.
+A file holds :meth:`genobench.records.JobRecord.to_json` (the record's fields and their schema
+are documented there); :func:`load_results` reads them back as :class:`JobRecord` objects,
+schema-1 files included. Records live in ``OUT/results/<suite>__<generator>__seed<seed>.json``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
-import re
 import socket
 import sys
 import tempfile
@@ -27,15 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ResultsError
+from .records import SCHEMA, JobRecord, as_record, job_id
 
-SCHEMA = 1
+__all__ = ["RESULTS_FOLDER", "SCHEMA", "job_id", "load_results", "machine", "metrics_frame",
+           "provenance", "result_path", "software_versions", "timing_frame", "write_json_atomic",
+           "write_result"]
+
 RESULTS_FOLDER = "results"
-
-
-def job_id(suite: str, generator: str, seed: int) -> str:
-    """File-system-safe identifier of one job."""
-    safe = lambda text: re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text))  # noqa: E731
-    return f"{safe(suite)}__{safe(generator)}__seed{int(seed)}"
 
 
 def software_versions() -> dict[str, str]:
@@ -116,17 +108,17 @@ def result_path(out: Path, suite: str, generator: str, seed: int) -> Path:
     return Path(out) / RESULTS_FOLDER / f"{job_id(suite, generator, seed)}.json"
 
 
-def write_result(out: Path, record: dict) -> Path:
-    """Store one job's record atomically; returns its path."""
-    path = result_path(out, record["suite"], record["generator"], record["seed"])
-    write_json_atomic(path, _finite(record))
+def write_result(out: Path, record: JobRecord) -> Path:
+    """Store one job's record atomically (a :class:`JobRecord`, or its JSON form); returns its
+    path."""
+    record = as_record(record)
+    path = result_path(out, record.suite, record.generator, record.seed)
+    write_json_atomic(path, _finite(record.to_json()))
     return path
 
 
 def _finite(value):
     """Replace NaN/inf (not valid JSON) by None, recursively."""
-    import math
-
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -136,7 +128,7 @@ def _finite(value):
     return value
 
 
-def load_results(location) -> list[dict]:
+def load_results(location) -> list[JobRecord]:
     """Every job record under ``location`` (an output folder, its ``results/`` folder, or one
     record file), sorted by suite, generator and seed."""
     location = Path(location)
@@ -155,31 +147,30 @@ def load_results(location) -> list[dict]:
             raise ResultsError(f"{file}: unreadable result record ({error})") from None
         if not isinstance(record, dict) or "suite" not in record or "generator" not in record:
             continue  # run.json and other files that are not job records
-        records.append(record)
+        records.append(JobRecord.from_json(record, where=str(file)))
     if not records:
         raise ResultsError(f"{location}: holds no genobench result records")
-    return sorted(records, key=lambda r: (r["suite"], r["generator"], r["seed"]))
+    return sorted(records, key=lambda r: (r.suite, r.generator, r.seed))
 
 
-def metrics_frame(records: list[dict]) -> pd.DataFrame:
+def metrics_frame(records) -> pd.DataFrame:
     """Long table of metric values: columns suite, generator, seed, status, metric, value, note."""
     rows = []
-    for record in records:
-        base = dict(suite=record["suite"], generator=record["generator"], seed=record["seed"],
-                    status=record["status"])
-        for name, result in (record.get("metrics") or {}).items():
-            rows.append(dict(base, metric=name, value=result.get("value"),
-                             note=result.get("note")))
+    for record in map(as_record, records):
+        base = dict(suite=record.suite, generator=record.generator, seed=record.seed,
+                    status=record.status)
+        for name, result in record.metrics.items():
+            rows.append(dict(base, metric=name, value=result.value, note=result.note))
     columns = ["suite", "generator", "seed", "status", "metric", "value", "note"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def timing_frame(records: list[dict]) -> pd.DataFrame:
+def timing_frame(records) -> pd.DataFrame:
     """Long table of timings: suite, generator, seed, phase, seconds, cpu_seconds, peak_rss_mb."""
     rows = []
-    for record in records:
-        for phase, usage in (record.get("timing") or {}).items():
-            rows.append(dict(suite=record["suite"], generator=record["generator"],
-                             seed=record["seed"], phase=phase, **usage))
+    for record in map(as_record, records):
+        for phase, usage in record.timing.items():
+            rows.append(dict(suite=record.suite, generator=record.generator,
+                             seed=record.seed, phase=phase, **usage.to_json()))
     columns = ["suite", "generator", "seed", "phase", "seconds", "cpu_seconds", "peak_rss_mb"]
     return pd.DataFrame(rows, columns=columns)

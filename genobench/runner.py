@@ -22,6 +22,7 @@ from .errors import GenobenchError, ResultsError, SpecError
 from .generators import FitContext
 from .metrics.base import EvaluationContext, evaluate
 from .plugins import get_generator, get_metric, get_registry, provider_of
+from .records import JobRecord, MetricInfo, MetricValue, PhaseTiming, job_id
 from .resources import measure
 from .suites import SuiteSpec, materialize, parse_spec
 from .traits import phenotypes_from_truth, truth_from_info
@@ -51,7 +52,7 @@ class Job:
 
     @property
     def id(self) -> str:
-        return results_module.job_id(self.suite, self.generator, self.seed)
+        return job_id(self.suite, self.generator, self.seed)
 
     def spec(self) -> SuiteSpec:
         path = Path(self.suite_path) if self.suite_path else None
@@ -121,28 +122,25 @@ def _generator_info(cls, options: dict) -> dict:
                 supports_phenotypes=bool(cls.supports_phenotypes))
 
 
-def base_record(job: Job) -> dict:
-    """The fields every record of ``job`` has, finished or failed."""
-    record = dict(schema=results_module.SCHEMA, suite=job.suite, generator=job.generator,
-                  seed=job.seed, status="failed", error=None, error_detail=None, metrics={},
-                  curves={}, metric_info={}, timing={}, generator_info={}, suite_info={})
+def base_record(job: Job) -> JobRecord:
+    """The fields every record of ``job`` has, finished or failed (status "failed" until the
+    job ends well): generator documentation and provenance."""
     try:
-        record["generator_info"] = _generator_info(get_generator(job.generator),
-                                                   dict(job.options))
+        generator_info = _generator_info(get_generator(job.generator), dict(job.options))
     except GenobenchError:
-        pass
-    record["provenance"] = results_module.provenance(
-        suite=job.suite, generator=job.generator, seed=job.seed, options=dict(job.options),
-        profile=job.profile, time_limit=job.time_limit, memory_limit=job.memory_limit,
-        size=job.size)
-    return record
+        generator_info = {}
+    return JobRecord(
+        suite=job.suite, generator=job.generator, seed=job.seed, generator_info=generator_info,
+        provenance=results_module.provenance(
+            suite=job.suite, generator=job.generator, seed=job.seed, options=dict(job.options),
+            profile=job.profile, time_limit=job.time_limit, memory_limit=job.memory_limit,
+            size=job.size))
 
 
-def failed_record(job: Job, error: str, detail: str | None = None, record: dict | None = None):
-    """Mark ``record`` (or a fresh one) failed with a one-line reason."""
-    record = record or base_record(job)
-    record.update(status="failed", error=error, error_detail=detail)
-    return record
+def failed_record(job: Job, error: str, detail: str | None = None,
+                  record: JobRecord | None = None) -> JobRecord:
+    """``record`` (or a fresh one of ``job``) marked failed with a one-line reason."""
+    return (record or base_record(job)).failed(error, detail)
 
 
 def _short_traceback(limit: int = 12) -> str:
@@ -150,16 +148,17 @@ def _short_traceback(limit: int = 12) -> str:
     return "\n".join(lines[-limit:])
 
 
-def run_job(job: Job, *, progress=None) -> dict:
+def run_job(job: Job, *, progress=None) -> JobRecord:
     """Fit, generate, validate and evaluate one job; always returns a record.
 
     Faults of the generator (exceptions in fit or generate, invalid output) give a failed
     record naming the generator, the phase and the reason; the suite and metrics are trusted.
     """
-    record = base_record(job)
     spec = job.spec()
     suite = materialize(spec)
-    record["suite_info"] = {k: v for k, v in suite.info.items() if k != "seconds"}
+    record = dataclasses.replace(
+        base_record(job), suite_info={k: v for k, v in suite.info.items() if k != "seconds"})
+    timing: dict[str, PhaseTiming] = {}
     cls = get_generator(job.generator)
     device = torch_device()
     rng = np.random.default_rng(job.seed)
@@ -175,7 +174,7 @@ def run_job(job: Job, *, progress=None) -> dict:
             progress(phase=phase)
         with measure() as usage:
             generator.fit(suite.train, seed=fit_seed, context=context)
-        record["timing"]["fit"] = usage.as_dict()
+        timing["fit"] = PhaseTiming(**usage.as_dict())
         phase = "generate"
         if progress:
             progress(phase=phase)
@@ -185,7 +184,7 @@ def run_job(job: Job, *, progress=None) -> dict:
         phenotypes = None if conditioning is None else conditioning.to_numpy(dtype=np.float64)
         with measure() as usage:
             output = generator.generate(n, seed=generate_seed, phenotypes=phenotypes)
-        record["timing"]["generate"] = usage.as_dict()
+        timing["generate"] = PhaseTiming(**usage.as_dict())
         phase = "output check"
         dosages = check_dosages(output, who=f"generator {job.generator!r} output",
                                 n_samples=n, n_snps=suite.test.n_snps)
@@ -196,7 +195,7 @@ def run_job(job: Job, *, progress=None) -> dict:
         else:
             reason = (f"generator {job.generator!r} failed in {phase}: "
                       f"{type(error).__name__}: {message}")
-        return failed_record(job, reason, _short_traceback(), record)
+        return dataclasses.replace(record, timing=timing).failed(reason, _short_traceback())
     truth = truth_from_info(suite.info)
     if cls.is_reference and job.generator == REFERENCE:
         # The reference row is scored on every reference draw (real individuals with their
@@ -210,10 +209,15 @@ def run_job(job: Job, *, progress=None) -> dict:
     evaluations = [evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
                                       metric_names=job.metrics, device=device, truth=truth)
                    for synthetic in sets]
-    record["metrics"], record["curves"], record["metric_info"], record["timing"]["evaluate"] = \
+    metrics, curves, info, usage = \
         evaluations[0] if len(evaluations) == 1 else pool_draws(evaluations)
-    record["status"] = "ok"
-    return record
+    return dataclasses.replace(
+        record, status="ok",
+        metrics={name: MetricValue.from_json(value) for name, value in metrics.items()},
+        curves=curves,
+        metric_info={name: MetricInfo.from_json(dict(raw, name=name))
+                     for name, raw in info.items()},
+        timing=dict(timing, evaluate=PhaseTiming.from_json(usage)))
 
 
 def conditioning_phenotypes(train: GenotypeData, n: int, *, seed: int):

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .anchors import ANCHORS, REFERENCE
-from .records import FIDELITY_FAMILIES, MetricInfo
+from .records import FIDELITY_FAMILIES, JobRecord, MetricInfo, as_record, finite
 
 #: Families scored (in this order); privacy is gates.
 SCORED_FAMILIES = FIDELITY_FAMILIES + ("diversity", "association")
@@ -48,24 +48,13 @@ FORMULA = ("S = (D_base - D_gen) / (D_base - D_ref), clipped to [-1, 1]; D = dis
            "reference beyond max(2 x sqrt(2) x its spread, the gate's tolerance).")
 
 
-def _finite(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _value(record: dict, metric: str) -> float | None:
-    return _finite(((record.get("metrics") or {}).get(metric) or {}).get("value"))
-
-
-def _draws(record: dict, metric: str) -> list[float]:
+def _draws(record: JobRecord, metric: str) -> list[float]:
     """The reference draws' values of ``metric`` in a reference record (or its one value)."""
-    result = (record.get("metrics") or {}).get(metric) or {}
-    draws = result.get("draws")
-    if draws is None:
-        draws = [result.get("value")]
-    return [v for v in (_finite(d) for d in draws) if v is not None]
+    result = record.metrics.get(metric)
+    if result is None:
+        return []
+    draws = result.draws if result.draws is not None else (result.value,)
+    return [v for v in (finite(d) for d in draws) if v is not None]
 
 
 def _std(values: list[float]) -> float | None:
@@ -73,28 +62,23 @@ def _std(values: list[float]) -> float | None:
     return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
 
-def metric_infos(records: Iterable[dict]) -> dict[str, MetricInfo]:
+def metric_infos(records: Iterable[JobRecord | dict]) -> dict[str, MetricInfo]:
     """Every metric's :class:`MetricInfo` from the records' ``metric_info``, first seen wins."""
     infos: dict[str, MetricInfo] = {}
-    for record in records:
-        for name, raw in (record.get("metric_info") or {}).items():
-            if name not in infos:
-                infos[name] = MetricInfo.from_json(dict(raw, name=name))
+    for record in map(as_record, records):
+        for name, info in record.metric_info.items():
+            infos.setdefault(name, info)
     return infos
 
 
-def _is_reference(records: list[dict]) -> bool:
-    return any((r.get("generator_info") or {}).get("is_reference") for r in records)
-
-
-def resolution(info: MetricInfo, by_generator: dict[str, list[dict]]) -> dict:
+def resolution(info: MetricInfo, by_generator: dict[str, list[JobRecord | dict]]) -> dict:
     """How ``info``'s metric separates its baseline from the reference on one suite.
 
     :returns: {base, ref, spread (of the reference's distance over draws, or None),
         resolves (bool), note}: distances to the ideal.
     """
-    reference = [r for r in by_generator.get(REFERENCE, []) if r.get("status") == "ok"]
-    base = [r for r in by_generator.get(info.baseline, []) if r.get("status") == "ok"]
+    reference = [r for r in map(as_record, by_generator.get(REFERENCE, [])) if r.ok]
+    base = [r for r in map(as_record, by_generator.get(info.baseline, [])) if r.ok]
     if not reference or not base:
         missing = REFERENCE if not reference else info.baseline
         return dict(base=None, ref=None, spread=None, resolves=False,
@@ -102,7 +86,7 @@ def resolution(info: MetricInfo, by_generator: dict[str, list[dict]]) -> dict:
     ref_distances = [d for d in (info.distance_to_ideal(v) for v in _draws(reference[0],
                                                                             info.name))
                      if d is not None]
-    base_distances = [d for d in (info.distance_to_ideal(_value(r, info.name)) for r in base)
+    base_distances = [d for d in (info.distance_to_ideal(r.value(info.name)) for r in base)
                       if d is not None]
     if not ref_distances or not base_distances:
         return dict(base=None, ref=None, spread=None, resolves=False,
@@ -147,9 +131,9 @@ def fidelity_of(families: dict[str, float | None]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def _gate(info: MetricInfo, records: list[dict], reference: list[dict]) -> dict:
+def _gate(info: MetricInfo, records: list[JobRecord], reference: list[JobRecord]) -> dict:
     """One privacy gate of one generator against the reference row."""
-    values = [v for v in (_value(r, info.name) for r in records) if v is not None]
+    values = [v for v in (r.value(info.name) for r in records) if v is not None]
     ref_values = _draws(reference[0], info.name) if reference else []
     value = float(np.mean(values)) if values else None
     if not ref_values:
@@ -176,32 +160,34 @@ def _verdict(verdicts: list[bool | None]) -> bool | None:
     return True
 
 
-def suite_scorecard(records: list[dict], infos: dict[str, MetricInfo] | None = None) -> dict:
-    """The scorecard of one suite's records.
+def suite_scorecard(records: list[JobRecord | dict],
+                    infos: dict[str, MetricInfo] | None = None) -> dict:
+    """The scorecard of one suite's records (:class:`JobRecord`, or their JSON form).
 
     :returns: ``{"generators": {name: {"families", "fidelity", "spread" (of fidelity over
         seeds), "privacy": {"passed", "gates"}, "reference", "baseline", "metrics": {name:
         S}, "seeds"}}, "resolution": {metric: {...}}}``.
     """
+    records = [as_record(record) for record in records]
     infos = infos or metric_infos(records)
-    by_generator: dict[str, list[dict]] = {}
+    by_generator: dict[str, list[JobRecord]] = {}
     for record in records:
-        by_generator.setdefault(str(record["generator"]), []).append(record)
+        by_generator.setdefault(record.generator, []).append(record)
     scored = {n: i for n, i in infos.items() if not i.is_gate}
     gates = {n: i for n, i in infos.items() if i.is_gate}
     resolved = {name: resolution(info, by_generator) for name, info in scored.items()}
-    reference = [r for r in by_generator.get(REFERENCE, []) if r.get("status") == "ok"]
+    reference = [r for r in by_generator.get(REFERENCE, []) if r.ok]
     generators = {}
     for name, group in by_generator.items():
-        ok = [r for r in group if r.get("status") == "ok"]
+        ok = [r for r in group if r.ok]
         per_seed = []
         for record in ok:
-            scores = {m: scale(info.distance_to_ideal(_value(record, m)), resolved[m])
+            scores = {m: scale(info.distance_to_ideal(record.value(m)), resolved[m])
                       for m, info in scored.items()}
             per_seed.append(_families(scores, scored, resolved))
         mean_scores = {}
         for metric, info in scored.items():
-            distances = [d for d in (info.distance_to_ideal(_value(r, metric)) for r in ok)
+            distances = [d for d in (info.distance_to_ideal(r.value(metric)) for r in ok)
                          if d is not None]
             mean_scores[metric] = scale(float(np.mean(distances)) if distances else None,
                                         resolved[metric])
@@ -213,17 +199,19 @@ def suite_scorecard(records: list[dict], infos: dict[str, MetricInfo] | None = N
         generators[name] = dict(
             families=families, fidelity=fidelity_of(families), spread=_std(fidelities),
             privacy=dict(passed=passed, gates=gate_results),
-            reference=_is_reference(group), baseline=name in ANCHORS and name != REFERENCE,
+            reference=any(r.is_reference for r in group),
+            baseline=name in ANCHORS and name != REFERENCE,
             metrics=mean_scores, seeds=len(ok), failed=len(group) - len(ok))
     return dict(generators=generators, resolution=resolved)
 
 
-def scorecards(records: list[dict]) -> dict[str, dict]:
+def scorecards(records: list[JobRecord | dict]) -> dict[str, dict]:
     """:func:`suite_scorecard` of every suite in ``records``, suites in order of appearance."""
+    records = [as_record(record) for record in records]
     infos = metric_infos(records)
-    suites: dict[str, list[dict]] = {}
+    suites: dict[str, list[JobRecord]] = {}
     for record in records:
-        suites.setdefault(str(record["suite"]), []).append(record)
+        suites.setdefault(record.suite, []).append(record)
     return {suite: suite_scorecard(group, infos) for suite, group in suites.items()}
 
 
@@ -272,7 +260,7 @@ def ranking(cards: dict[str, dict]) -> list[dict]:
     return [{key: entry[key] for key in keys} for entry in ranked]
 
 
-def leaderboard_scorecard(records: list[dict]) -> dict:
+def leaderboard_scorecard(records: list[JobRecord | dict]) -> dict:
     """The ``scorecard`` and ``ranking`` keys of leaderboard.json, and the formula shown."""
     cards = scorecards(records)
     return dict(

@@ -198,7 +198,7 @@ def committed_baseline():
     folder = ROOT / settings["baseline"]
     if not (folder / "results").is_dir():
         pytest.fail(f"{folder} is missing: create it with `tox -e regression-baseline`")
-    return settings, folder, load_results(folder)
+    return settings, folder, [record.to_json() for record in load_results(folder)]
 
 
 def test_baseline_matches_the_regression_run(committed_baseline):

@@ -302,7 +302,7 @@ def test_conditional_and_unconditional_generators_through_the_runner(
     summary = run_benchmark([thinned, full], tmp_path / "out", executor=InlineExecutor(),
                             generators=["nearest_phenotype"],
                             metrics=["allele_frequency_r", *ASSOCIATION])
-    records = {(r["suite"], r["generator"]): r for r in load_results(tmp_path / "out")}
+    records = {(r.suite, r.generator): r.to_json() for r in load_results(tmp_path / "out")}
     generators = ("nearest_phenotype", "independent_sites", "permuted_frequencies",
                   "real_holdout")
     assert sorted(records) == sorted((s, g) for s in ("thinned", "full") for g in generators)

@@ -12,6 +12,7 @@ from genobench import plugins
 from genobench.anchors import ANCHORS
 from genobench.benchmark import run_benchmark
 from genobench.executors import InlineExecutor, ProcessExecutor
+from genobench.records import JobRecord
 from genobench.results import load_results
 from genobench.runner import plan, run_job
 from genobench.suites import load_spec
@@ -53,39 +54,40 @@ def test_one_job_end_to_end(tiny_suite_file):
     spec = load_spec(tiny_suite_file)
     job = _job(plan([spec], generators=["independent_sites"]), "independent_sites")
     record = run_job(job)
-    assert record["status"] == "ok", record["error"]
-    assert set(record["timing"]) == {"fit", "generate", "evaluate"}
-    for usage in record["timing"].values():
-        assert usage["seconds"] >= 0 and usage["peak_rss_mb"] > 0
-    assert record["metrics"]["allele_frequency_r"]["value"] > 0.8
-    assert record["metric_info"]["fst"]["direction"] == "lower"
-    provenance = record["provenance"]
+    assert record.status == "ok", record.error
+    assert set(record.timing) == {"fit", "generate", "evaluate"}
+    for usage in record.timing.values():
+        assert usage.seconds >= 0 and usage.peak_rss_mb > 0
+    assert record.metrics["allele_frequency_r"].value > 0.8
+    assert record.metric_info["fst"].direction == "lower"
+    provenance = record.provenance
     assert provenance["parameters"]["seed"] == 1
     assert {"genobench", "numpy", "msprime", "stdpopsim"} <= set(provenance["software"])
     assert provenance["machine"]["cpus"] >= 1
-    assert record["suite_info"]["n_snps"] == 200
-    json.dumps(record, allow_nan=False)
+    assert record.suite_info["n_snps"] == 200
+    assert JobRecord.from_json(json.loads(json.dumps(record.to_json(), allow_nan=False))) \
+        == record
 
 
 def test_same_seed_same_record(tiny_suite_file):
     spec = load_spec(tiny_suite_file)
     job = _job(plan([spec], generators=["independent_sites"], seeds=[5]), "independent_sites")
     first, second = run_job(job), run_job(job)
-    assert first["metrics"] == second["metrics"] or all(
-        first["metrics"][k]["value"] == second["metrics"][k]["value"] for k in first["metrics"])
+    assert {k: v.value for k, v in first.metrics.items()} == \
+        {k: v.value for k, v in second.metrics.items()}
 
 
 def test_run_writes_records_and_leaderboard(tiny_suite_file, tmp_path):
     spec = load_spec(tiny_suite_file)
     summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(),
                             generators=["independent_sites", "msprime", "real_holdout"])
-    names = {r["generator"] for r in summary.records}
+    names = {r.generator for r in summary.records}
     assert names == {"independent_sites", "msprime", "real_holdout", "permuted_frequencies"}
-    assert all(r["status"] == "ok" for r in summary.records)
+    assert all(r.ok for r in summary.records)
     # the reference row is scored on every reference draw: the mean, with each draw's value
-    (reference,) = [r for r in summary.records if r["generator"] == "real_holdout"]
-    fst = reference["metrics"]["fst"]
-    assert len(fst["draws"]) == 3 and fst["value"] == pytest.approx(sum(fst["draws"]) / 3)
+    (reference,) = [r for r in summary.records if r.generator == "real_holdout"]
+    fst = reference.metrics["fst"]
+    assert len(fst.draws) == 3 and fst.value == pytest.approx(sum(fst.draws) / 3)
     for fmt in ("html", "md"):
         assert summary.leaderboard[fmt].exists()
     assert len(load_results(tmp_path / "out")) == 4
@@ -111,12 +113,12 @@ def test_plugin_faults_become_failed_rows_inline(faulty, tiny_suite_file, tmp_pa
     spec = load_spec(tiny_suite_file)
     summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(),
                             generators=["ok_ones", *FAULTS])
-    by_name = {r["generator"]: r for r in summary.records}
-    assert by_name["ok_ones"]["status"] == "ok"
+    by_name = {r.generator: r for r in summary.records}
+    assert by_name["ok_ones"].status == "ok"
     for name, message in FAULTS.items():
-        assert by_name[name]["status"] == "failed"
-        assert message in by_name[name]["error"], by_name[name]["error"]
-        assert "\n" not in by_name[name]["error"]
+        assert by_name[name].status == "failed"
+        assert message in by_name[name].error, by_name[name].error
+        assert "\n" not in by_name[name].error
     html = summary.leaderboard["html"].read_text()
     assert "fit exploded" in html
 
@@ -127,9 +129,9 @@ def test_process_isolation_limits_and_crashes(faulty, tiny_suite_file, tmp_path)
         [spec], tmp_path / "out", executor=ProcessExecutor(jobs=2),
         generators=["ok_ones", "hangs", "eats_memory", "dies", "returns_three"],
         time_limit=25, memory_limit=1.0)
-    by_name = {r["generator"]: r for r in summary.records}
-    assert by_name["ok_ones"]["status"] == "ok"
-    assert by_name["hangs"]["error"] == "generator 'hangs' timed out after 25 s"
-    assert by_name["eats_memory"]["error"].startswith("generator 'eats_memory' exceeded 1 GB")
-    assert "process exited with code 3" in by_name["dies"]["error"]
-    assert "value 3.0" in by_name["returns_three"]["error"]
+    by_name = {r.generator: r for r in summary.records}
+    assert by_name["ok_ones"].status == "ok"
+    assert by_name["hangs"].error == "generator 'hangs' timed out after 25 s"
+    assert by_name["eats_memory"].error.startswith("generator 'eats_memory' exceeded 1 GB")
+    assert "process exited with code 3" in by_name["dies"].error
+    assert "value 3.0" in by_name["returns_three"].error

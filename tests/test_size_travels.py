@@ -39,7 +39,7 @@ def test_dask_workers_without_the_client_environment_build_the_sized_suite(tiny_
         summary = run_benchmark([spec], tmp_path / "out",
                                 executor=DaskExecutor(address=cluster.scheduler_address),
                                 generators=["independent_sites"])
-    record = next(r for r in summary.records if r["generator"] == "independent_sites")
-    assert record["status"] == "ok", record.get("error")
-    assert record["suite_info"]["sizes"]["test"] == 2 * default["test"]
-    assert record["provenance"]["parameters"]["size"] == "2"
+    record = next(r for r in summary.records if r.generator == "independent_sites")
+    assert record.status == "ok", record.error
+    assert record.suite_info["sizes"]["test"] == 2 * default["test"]
+    assert record.provenance["parameters"]["size"] == "2"
