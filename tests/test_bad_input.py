@@ -44,7 +44,7 @@ def _suite(tmp_path, text, name="suite.toml"):
 def _duplicate_plugin(tmp_path):
     fake_installed_plugin(tmp_path, "dup_plugin", (
         "import genobench\n"
-        "from genobench_plugins.baselines import IndependentSites\n"
+        "from genobench.anchors import IndependentSites\n"
         "class Again(IndependentSites):\n    pass\n"
         "@genobench.hookimpl\n"
         "def genobench_register_generators(register):\n    register(Again)\n"),
@@ -113,7 +113,7 @@ CASES = [
      "ModuleNotFoundError", _import_error_plugin),
     ("duplicate-plugin-name", lambda t: ["list"],
      ("duplicate generator name 'independent_sites': registered by ",
-      "genobench 0.1.0 (baselines)", "dup-plugin 2.0 (dup)"), _duplicate_plugin),
+      "genobench 0.1.0 (genobench.anchors)", "dup-plugin 2.0 (dup)"), _duplicate_plugin),
     ("misspelt-hook", lambda t: ["list"], "genobench_register_generator", _misspelt_hook_plugin),
     ("report-no-results", lambda t: ["report", str(t)], "holds no genobench result records", None),
     ("report-missing", lambda t: ["report", str(t / "nowhere")], "no such results folder", None),
@@ -177,7 +177,9 @@ def test_plugin_faults_are_failed_rows_and_the_run_goes_on(faulty_site, tmp_path
     for name, fragment in PLUGIN_FAULTS.items():
         assert records[name]["status"] == "failed"
         assert fragment in records[name]["error"], records[name]["error"]
-    assert "8 job(s), 7 failed" in result.stderr
+    # the 8 asked for, and the two anchors every run adds (real_holdout, permuted_frequencies)
+    assert records["real_holdout"]["status"] == records["permuted_frequencies"]["status"] == "ok"
+    assert "10 job(s), 7 failed" in result.stderr
 
 
 def test_a_suite_file_never_executes_code(tmp_path):
