@@ -28,6 +28,7 @@ from genobench.errors import ResultsError
 from genobench.executors import InlineExecutor
 from genobench.outputs import LOCK_NAME, OutputLock
 from genobench.progress import RunProgress, Tracker, format_duration
+from genobench.records import JobRecord
 from genobench.report import _escape_markdown
 from genobench.suites import load_spec
 from genobench.summary import WIDTH, ranking_table, scorecard_tables
@@ -261,8 +262,10 @@ def test_job_lines_count_out_of_the_total():
     with RunProgress(console, jobs=2, heartbeat=None) as progress:
         progress.started([_Job("j1"), _Job("j2")], [])
         progress.job_progress(_Job("j1"), {"phase": "starting"})
-        progress.job_done(_Job("j1"), {"status": "ok", "timing": {"fit": {"seconds": 2.0}}})
-        progress.job_done(_Job("j2"), {"status": "failed", "error": "boom", "timing": {}})
+        progress.job_done(_Job("j1"), JobRecord.from_json(dict(
+            suite="s", generator="g1", seed=1, status="ok", timing={"fit": {"seconds": 2.0}})))
+        progress.job_done(_Job("j2"), JobRecord.from_json(dict(
+            suite="s", generator="g2", seed=1, status="failed", error="boom")))
     text = console.file.getvalue()
     assert "[1/2] j1: ok (2.0 s)" in text and "[2/2] j2: FAILED: boom" in text
 
