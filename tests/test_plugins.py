@@ -29,14 +29,19 @@ def run_cli(*args, env=None, cwd=None):
 
 def test_first_party_plugins_register_through_entry_points():
     registry = plugins.get_registry()
-    for name in ("independent_sites", "real_holdout", "msprime"):
+    # the anchors are a core module registered through pm.register like the core metrics;
+    # msprime comes through its entry point like a third party's generator
+    providers = {"independent_sites": "genobench.anchors", "real_holdout": "genobench.anchors",
+                 "permuted_frequencies": "genobench.anchors", "msprime": "coalescent"}
+    for name, plugin in providers.items():
         assert name in registry.generators
         provider = registry.providers[("generator", name)]
         assert provider.distribution == "genobench"
-        assert provider.plugin in {"baselines", "coalescent"}  # entry-point names
+        assert provider.plugin == plugin
+    assert "genobench.anchors" in plugins.DEFAULT_PLUGINS
     assert "stdpopsim" in registry.suite_sources
-    assert {"allele_frequency_r", "genotype_frequency_r", "fst", "ld_decay_distance",
-            "aats"} <= set(registry.metrics)
+    assert {"allele_frequency_r", "genotype_frequency_r", "fst", "fst_hudson",
+            "ld_decay_distance", "aats", "aats_train", "membership_auc"} <= set(registry.metrics)
 
 
 class _Duplicate(genobench.Generator):
@@ -63,7 +68,7 @@ def test_duplicate_name_names_both_providers():
             plugins.get_registry()
         message = str(error.value)
         assert "duplicate generator name 'independent_sites'" in message
-        assert "baselines" in message and "duplicate-test" in message
+        assert "genobench.anchors" in message and "duplicate-test" in message
     finally:
         plugins.unregister_plugin("duplicate-test")
     assert "independent_sites" in plugins.get_registry().generators
@@ -104,12 +109,15 @@ def test_unknown_name_lists_known_ones():
 
 
 def test_load_plugins_env_limits_entry_points():
-    listed = run_cli("list", "--json", env={"GENOBENCH_LOAD_PLUGINS": "baselines"})
+    anchors = {"independent_sites", "real_holdout", "permuted_frequencies"}
+    listed = run_cli("list", "--json", env={"GENOBENCH_LOAD_PLUGINS": "coalescent"})
     assert listed.returncode == 0, listed.stderr
     names = {g["name"] for g in json.loads(listed.stdout)["generators"]}
-    assert names == {"independent_sites", "real_holdout"}
+    assert names == anchors | {"msprime"}  # no vae, gan or diffusion
     listed = run_cli("list", "--json", env={"GENOBENCH_LOAD_PLUGINS": ""})
-    assert json.loads(listed.stdout)["generators"] == []
+    assert listed.returncode == 0, listed.stderr
+    # no entry point: the core modules only, the anchors (every run needs them) and metrics
+    assert {g["name"] for g in json.loads(listed.stdout)["generators"]} == anchors
     assert json.loads(listed.stdout)["metrics"]  # core metrics always load
 
 
@@ -261,8 +269,11 @@ def test_genobench_register_suite_sources_adds_a_source(write_suite):
             snps = 30
         """)
         suite = materialize(load_spec(path))
-        assert suite.train.n_snps == 30
-        assert suite.train.n_samples + suite.validation.n_samples + suite.test.n_samples == 50
+        assert suite.train.n_snps == suite.reference.n_snps == 30
+        # a source of data (no samples table to grow) has its reference draws split off first
+        sizes = [s.n_samples for s in (suite.train, suite.validation, suite.test)]
+        draws = [draw.n_samples for draw in suite.reference_draws]
+        assert sum(sizes) + sum(draws) == 50 and draws == [suite.test.n_samples] * 3
         bad = write_suite("""
             [source]
             kind = "random_uniform"
