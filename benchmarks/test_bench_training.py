@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from genobench import FitContext
-from genobench.plugins import get_generator
+from genobench.registry import get_generator
 from genobench.suites import load_spec, materialize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -241,7 +241,7 @@ def _print_summary(paths: dict, out: Path | None = None, *, n_records: int | Non
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def list_(as_json):
     """List every generator, metric and suite source, with the distribution providing it."""
-    from .plugins import get_registry
+    from .registry import get_registry
 
     registry = get_registry()
     rows = {"generators": [], "metrics": [], "suite_sources": []}
@@ -388,7 +388,7 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     from .generators import FitContext
     from .io import write_genotypes
     from .modelfile import load_model
-    from .plugins import get_generator
+    from .registry import get_generator
     from .runner import torch_device
     from .suites import materialize, source_options
 
@@ -538,7 +538,7 @@ def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard
     from .io import attach_phenotypes, read_phenotypes, read_variants
     from .messages import collect, show
     from .metrics.align import VariantSet, match_snps
-    from .plugins import get_metric
+    from .registry import get_metric
     from .results import write_json_atomic
     from .runner import torch_device
 

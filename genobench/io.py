@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import __version__
 from .data import GenotypeData
 from .errors import DataError
 from .messages import GenobenchWarning, warn
@@ -512,8 +513,6 @@ def write_vcf(data: GenotypeData, path, *, alleles=None, source: str = "genobenc
         default ``A``/``C``. Dosage d is written ``0/0``, ``0/1``, ``1/1``.
     :returns: the path written. Phenotypes, if any, go to :func:`write_phenotypes` alongside.
     """
-    from . import __version__
-
     path = Path(path)
     alleles = _alleles_for(data, alleles)
     _check_ids(data.sample_ids, "sample id")

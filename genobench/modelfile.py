@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import __version__
 from .errors import DataError, GeneratorError, GenobenchError
 
 #: What the header's ``format`` says.
@@ -143,7 +144,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 
 def _provider(name: str) -> tuple[str, str]:
-    from .plugins import provider_of
+    from .registry import provider_of
 
     try:
         provider = provider_of("generator", name)
@@ -162,8 +163,6 @@ def save_model(generator, path, *, snp_ids: Sequence[str] | None = None,
     :param suite: the suite's name, quoted when the model is applied to another panel.
     :returns: the header written.
     """
-    from . import __version__
-
     who = generator.name or type(generator).__name__
     state = generator.get_state()
     if snp_ids is None:
@@ -237,8 +236,6 @@ def read_header(path) -> ModelHeader:
 
 
 def _check_genobench_version(header: ModelHeader, path: Path) -> None:
-    from . import __version__
-
     if _version_tuple(header.genobench_version) > _version_tuple(__version__):
         raise DataError(f"{path} was saved by genobench {header.genobench_version}, newer than "
                         f"this genobench {__version__}; upgrade genobench to load it")
@@ -274,7 +271,7 @@ def load_model(path, *, generator: str | None = None, snp_ids: Sequence[str] | N
 
     :param device: "cpu", "cuda" or None (the model's own choice); passed to ``set_state``.
     """
-    from .plugins import get_generator
+    from .registry import get_generator
 
     path = Path(path)
     header = read_header(path)

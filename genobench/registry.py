@@ -1,4 +1,5 @@
-"""The one plugin manager: loads plugins once, lazily, and keeps the registries.
+"""The registry of plugins: loads them once, lazily, through the one plugin manager, and keeps
+what they registered (generators, metrics, suite sources, plots) by name with its provider.
 
 Plugins come from entry points in the ``genobench`` group (first-party ones in ``plugins/`` are
 installed the same way as any third party's) and from the modules in :data:`DEFAULT_PLUGINS`,
@@ -16,7 +17,7 @@ import threading
 
 import pluggy
 
-from . import hookspecs
+from . import __version__, hookspecs
 from .errors import PluginError, UnknownNameError
 
 #: Core modules registered as plugins, through the same ``pm.register`` path as any other.
@@ -62,8 +63,6 @@ _providers_by_plugin: dict[object, Provider] = {}
 
 
 def _core_provider(module_name: str) -> Provider:
-    from . import __version__
-
     return Provider(module_name, "genobench", __version__)
 
 

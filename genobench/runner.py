@@ -21,8 +21,8 @@ from .data import GenotypeData, check_dosages
 from .errors import GenobenchError, ResultsError, SpecError
 from .generators import FitContext
 from .metrics.base import EvaluationContext, evaluate
-from .plugins import get_generator, get_metric, get_registry, provider_of
 from .records import JobRecord, MetricInfo, MetricValue, PhaseTiming, job_id
+from .registry import get_generator, get_metric, get_registry, provider_of
 from .resources import measure
 from .suites import SuiteSpec, materialize, parse_spec
 from .traits import phenotypes_from_truth, truth_from_info

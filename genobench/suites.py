@@ -23,6 +23,7 @@ import numpy as np
 import pydantic
 import tomllib
 
+from . import __version__
 from .data import GenotypeData
 from .errors import DataError, GenobenchError, SpecError, UnknownNameError
 from .generators import PROFILES
@@ -212,7 +213,7 @@ def parse_spec(text: str, *, where: str = "<string>", default_name: str = "suite
 def _check_metric_options(spec: SuiteSpec, where: str) -> None:
     """The ``[evaluate]`` options checked against the registered metrics (one error line)."""
     from .metrics.options import validate_evaluate_table
-    from .plugins import get_registry
+    from .registry import get_registry
 
     validate_evaluate_table(spec.evaluate.options(), get_registry().metrics.values(),
                             where=where)
@@ -271,7 +272,7 @@ def source_options(spec: SuiteSpec, *, where: str | None = None):
 
     :returns: (source object, validated options).
     """
-    from .plugins import get_suite_source
+    from .registry import get_suite_source
 
     where = where or str(spec.path or spec.name)
     kind = spec.source.get("kind")
@@ -338,8 +339,6 @@ def cache_root() -> Path:
 
 def cache_key(spec: SuiteSpec) -> str:
     """Hash of what defines the data: source, panel, split, traits, seed, software versions."""
-    from . import __version__
-
     source, options = source_options(spec)
     base_dir = spec.path.parent if spec.path else Path.cwd()
     files = []

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from conftest import ROOT, fake_installed_plugin
 from rich.console import Console
 
-from genobench import plugins
+from genobench import registry
 from genobench.benchmark import run_benchmark
 from genobench.cli import main
 from genobench.errors import ResultsError
@@ -72,9 +72,9 @@ def slow_site(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("PYTHONPATH",
                        os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    plugins.reset_plugins()
+    registry.reset_plugins()
     yield site
-    plugins.reset_plugins()
+    registry.reset_plugins()
 
 
 def _cli(*args, env=None):

@@ -472,14 +472,14 @@ class _BrokenPlugin:
 
 
 def test_generate_reports_a_failing_generator_in_one_line(tmp_path, tiny_suite_file):
-    from genobench import plugins
+    from genobench import registry
 
-    plugins.register_plugin(_BrokenPlugin, name="broken-generate-test")
+    registry.register_plugin(_BrokenPlugin, name="broken-generate-test")
     try:
         code, stderr = cli("generate", "-g", "broken_fit", "-s", tiny_suite_file,
                                  "-n", 5, "-o", tmp_path / "x.vcf")
     finally:
-        plugins.unregister_plugin("broken-generate-test")
+        registry.unregister_plugin("broken-generate-test")
     assert code == 1
     assert stderr.splitlines()[-1] == ("Error: generator 'broken_fit' failed in fit: "
                                        "RuntimeError: fit exploded")

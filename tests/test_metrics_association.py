@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import genobench
-from genobench import plugins
+from genobench import registry
 from genobench.benchmark import run_benchmark
 from genobench.data import GenotypeData
 from genobench.executors import InlineExecutor
@@ -256,9 +256,9 @@ class _ConditionalPlugin:
 
 @pytest.fixture
 def conditional_generator():
-    plugins.register_plugin(_ConditionalPlugin, name="conditional-test")
+    registry.register_plugin(_ConditionalPlugin, name="conditional-test")
     yield
-    plugins.unregister_plugin("conditional-test")
+    registry.unregister_plugin("conditional-test")
 
 
 TRAIT_SUITE = """\

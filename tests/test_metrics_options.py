@@ -8,7 +8,7 @@ import pytest
 from genobench.errors import SpecError
 from genobench.metrics.base import EvaluationContext
 from genobench.metrics.options import GwasOptions, LDOptions, NeighbourOptions
-from genobench.plugins import get_metric, get_registry
+from genobench.registry import get_metric, get_registry
 from genobench.suites import parse_spec
 
 SUITE = """\

@@ -13,7 +13,7 @@ import pytest
 from conftest import coalescent_sample
 
 from genobench.metrics.base import EvaluationContext, evaluate
-from genobench.plugins import get_metric
+from genobench.registry import get_metric
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from conftest import TINY_SUITE
 
 import genobench
 from genobench import DataError, FitContext, Generator, GeneratorError, modelfile
-from genobench.plugins import get_generator
+from genobench.registry import get_generator
 from genobench.suites import load_spec, materialize
 
 #: Tiny networks and short training: the test is about storage, not quality.

@@ -15,7 +15,7 @@ import pytest
 from conftest import fake_installed_plugin
 
 import genobench
-from genobench import hookspecs, plugins
+from genobench import hookspecs, registry
 from genobench.errors import PluginError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,20 +28,20 @@ def run_cli(*args, env=None, cwd=None):
 
 
 def test_first_party_plugins_register_through_entry_points():
-    registry = plugins.get_registry()
+    registered = registry.get_registry()
     # the anchors are a core module registered through pm.register like the core metrics;
     # msprime comes through its entry point like a third party's generator
     providers = {"independent_sites": "genobench.anchors", "real_holdout": "genobench.anchors",
                  "permuted_frequencies": "genobench.anchors", "msprime": "coalescent"}
     for name, plugin in providers.items():
-        assert name in registry.generators
-        provider = registry.providers[("generator", name)]
+        assert name in registered.generators
+        provider = registered.providers[("generator", name)]
         assert provider.distribution == "genobench"
         assert provider.plugin == plugin
-    assert "genobench.anchors" in plugins.DEFAULT_PLUGINS
-    assert "stdpopsim" in registry.suite_sources
+    assert "genobench.anchors" in registry.DEFAULT_PLUGINS
+    assert "stdpopsim" in registered.suite_sources
     assert {"allele_frequency_r", "genotype_frequency_r", "fst", "fst_hudson",
-            "ld_decay_distance", "aats", "aats_train", "membership_auc"} <= set(registry.metrics)
+            "ld_decay_distance", "aats", "aats_train", "membership_auc"} <= set(registered.metrics)
 
 
 class _Duplicate(genobench.Generator):
@@ -62,16 +62,16 @@ class _DuplicatePlugin:
 
 
 def test_duplicate_name_names_both_providers():
-    plugins.register_plugin(_DuplicatePlugin, name="duplicate-test")
+    registry.register_plugin(_DuplicatePlugin, name="duplicate-test")
     try:
         with pytest.raises(PluginError) as error:
-            plugins.get_registry()
+            registry.get_registry()
         message = str(error.value)
         assert "duplicate generator name 'independent_sites'" in message
         assert "genobench.anchors" in message and "duplicate-test" in message
     finally:
-        plugins.unregister_plugin("duplicate-test")
-    assert "independent_sites" in plugins.get_registry().generators
+        registry.unregister_plugin("duplicate-test")
+    assert "independent_sites" in registry.get_registry().generators
 
 
 class _Misspelt:
@@ -83,8 +83,8 @@ class _Misspelt:
 
 def test_misspelt_hook_fails_loudly():
     with pytest.raises(Exception, match="genobench_register_generator"):
-        plugins.register_plugin(_Misspelt, name="misspelt")
-    plugins.load_plugins().unregister(name="misspelt")
+        registry.register_plugin(_Misspelt, name="misspelt")
+    registry.load_plugins().unregister(name="misspelt")
 
 
 class _NotAGenerator:
@@ -95,17 +95,17 @@ class _NotAGenerator:
 
 
 def test_registering_a_non_generator_is_rejected():
-    plugins.register_plugin(_NotAGenerator, name="not-a-generator")
+    registry.register_plugin(_NotAGenerator, name="not-a-generator")
     try:
         with pytest.raises(PluginError, match="not a genobench.Generator subclass"):
-            plugins.get_registry()
+            registry.get_registry()
     finally:
-        plugins.unregister_plugin("not-a-generator")
+        registry.unregister_plugin("not-a-generator")
 
 
 def test_unknown_name_lists_known_ones():
     with pytest.raises(genobench.UnknownNameError, match="unknown generator 'nope'.*msprime"):
-        plugins.get_generator("nope")
+        registry.get_generator("nope")
 
 
 def test_load_plugins_env_limits_entry_points():
@@ -221,9 +221,9 @@ class _MetricPlugin:
 def test_genobench_register_metrics_adds_a_metric():
     from genobench.runner import evaluate_synthetic
 
-    plugins.register_plugin(_MetricPlugin, name="metric-test")
+    registry.register_plugin(_MetricPlugin, name="metric-test")
     try:
-        assert "mean_dosage_gap" in plugins.get_registry().metrics
+        assert "mean_dosage_gap" in registry.get_registry().metrics
         rng = np.random.default_rng(1)
         real = genobench.GenotypeData(rng.integers(0, 3, (10, 4)), [1, 2, 3, 4], "1",
                                       list("abcd"), [f"r{i}" for i in range(10)])
@@ -232,7 +232,7 @@ def test_genobench_register_metrics_adds_a_metric():
         assert values["mean_dosage_gap"]["value"] == pytest.approx(real.dosages.mean())
         assert info["mean_dosage_gap"]["direction"] == "lower"
     finally:
-        plugins.unregister_plugin("metric-test")
+        registry.unregister_plugin("metric-test")
 
 
 class _RandomSource(genobench.SuiteSource):
@@ -260,7 +260,7 @@ class _SourcePlugin:
 def test_genobench_register_suite_sources_adds_a_source(write_suite):
     from genobench.suites import load_spec, materialize
 
-    plugins.register_plugin(_SourcePlugin, name="source-test")
+    registry.register_plugin(_SourcePlugin, name="source-test")
     try:
         path = write_suite("""
             [source]
@@ -283,7 +283,7 @@ def test_genobench_register_suite_sources_adds_a_source(write_suite):
         with pytest.raises(genobench.SpecError, match=r"bad.toml: \[source\] individuals"):
             load_spec(bad)
     finally:
-        plugins.unregister_plugin("source-test")
+        registry.unregister_plugin("source-test")
 
 
 # -- every hook is documented and tested (datasette's rule) -----------------------------------

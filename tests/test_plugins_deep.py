@@ -30,7 +30,7 @@ from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
 
-from genobench import DataError, FitContext, GeneratorError, GenotypeData, plugins
+from genobench import DataError, FitContext, GeneratorError, GenotypeData, registry
 from genobench.metrics.neighbours import default_knn_k
 
 N_TRAIN, N_VALIDATION, N_SNPS = 240, 60, 200
@@ -102,15 +102,15 @@ def fitted(train, validation) -> dict:
 
 # -- registration ---------------------------------------------------------------------------
 def test_deep_generators_register_through_entry_points():
-    registry = plugins.get_registry()
+    registered = registry.get_registry()
     for name, plugin in (("vae", "vae"), ("gan", "gan"), ("wgan_gp", "gan"),
                          ("diffusion", "diffusion")):
-        assert registry.generators[name] is CLASSES[name]
-        provider = registry.providers[("generator", name)]
+        assert registered.generators[name] is CLASSES[name]
+        provider = registered.providers[("generator", name)]
         assert (provider.plugin, provider.distribution) == (plugin, "genobench")
-    assert registry.generators["wgan_gp"].supports_phenotypes
-    assert registry.generators["diffusion"].supports_phenotypes
-    assert not registry.generators["vae"].supports_phenotypes
+    assert registered.generators["wgan_gp"].supports_phenotypes
+    assert registered.generators["diffusion"].supports_phenotypes
+    assert not registered.generators["vae"].supports_phenotypes
 
 
 def test_unknown_option_is_one_clear_error():

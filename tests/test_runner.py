@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from genobench import plugins
+from genobench import registry
 from genobench.anchors import ANCHORS
 from genobench.benchmark import run_benchmark
 from genobench.executors import InlineExecutor, ProcessExecutor
@@ -28,9 +28,9 @@ def faulty(tmp_path, monkeypatch):
     site = install_faulty_plugins(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    plugins.reset_plugins()
+    registry.reset_plugins()
     yield
-    plugins.reset_plugins()
+    registry.reset_plugins()
 
 
 def _job(jobs, generator):

@@ -231,7 +231,7 @@ class SuitesSource(SuiteSource):
         return files
 
     def versions(self) -> dict[str, str]:
-        from ..plugins import get_registry
+        from ..registry import get_registry
 
         found = {}
         for name, source in sorted(get_registry().suite_sources.items()):
