@@ -133,9 +133,14 @@ def test_size_environment_variable_reaches_parsing_and_the_cache_key(monkeypatch
 def test_quick_suites_materialize(name, n_snps):
     suite = materialize(spec(name))
     total = suite.train.n_samples + suite.validation.n_samples + suite.test.n_samples
-    assert suite.train.n_snps == n_snps
+    assert suite.train.n_snps == suite.reference.n_snps == n_snps
+    # the splits keep the suite's samples; the reference draws are simulated on top of them
     assert total == sum(suite.spec.source["samples"].values())
-    pooled = np.concatenate([suite.train.dosages, suite.validation.dosages, suite.test.dosages])
+    draws = suite.reference_draws
+    assert [draw.n_samples for draw in draws] == [suite.test.n_samples] * 3
+    # the panel's MAF filter saw every individual simulated, the reference draws included
+    pooled = np.concatenate([suite.train.dosages, suite.validation.dosages, suite.test.dosages,
+                             suite.reference.dosages])
     frequency = pooled.mean(axis=0) / 2
     assert np.minimum(frequency, 1 - frequency).min() >= 0.01
     assert materialize(spec(name)).info["cached"] is True
@@ -255,10 +260,11 @@ def test_joined_suite_puts_chromosomes_side_by_side(write_suite):
     assert suite.train.n_snps == 100
     assert list(dict.fromkeys(suite.train.chromosomes)) == ["21", "22"]
     member = materialize(load_spec(joined.parent / "chr22.toml"))
-    rows = {sid: row for split in (member.train, member.validation, member.test)
+    # every individual of the members, reference draws included, is split anew when joined
+    parts = ("train", "validation", "test", "reference")
+    rows = {sid: row for split in (getattr(member, part) for part in parts)
             for sid, row in zip(split.sample_ids, split.dosages, strict=True)}
-    pooled = np.concatenate([suite.train.sample_ids, suite.validation.sample_ids,
-                             suite.test.sample_ids])
+    pooled = np.concatenate([getattr(suite, part).sample_ids for part in parts])
     assert sorted(pooled) == sorted(rows)
     # each individual carries its chr22 genotypes from the chr22 suite
     for sid, row in zip(suite.test.sample_ids, suite.test.dosages, strict=True):
