@@ -46,3 +46,17 @@ def genobench_register_suite_sources(register):
         ``load(options, *, seed)`` method returning a :class:`genobench.GenotypeData`.
     :returns: nothing.
     """
+
+
+@hookspec
+def genobench_register_plots(register):
+    """Register plots of the HTML leaderboard, drawn once per suite.
+
+    :param register: call ``register(plot)`` once per plot; ``plot`` is an instance of
+        :class:`genobench.report.Plot` with a unique ``name``, the ``metric`` whose curves (or
+        values) it reads (None for a plot of the scorecard's data), a ``title``, a ``caption``
+        and a ``draw(panel)`` method that gets a :class:`genobench.report.PlotPanel` and
+        returns a matplotlib figure, or None when the suite has nothing to show. Plots appear
+        in registration order, the core's first.
+    :returns: nothing.
+    """

@@ -3,8 +3,10 @@ what they registered (generators, metrics, suite sources, plots) by name with it
 
 Plugins come from entry points in the ``genobench`` group (first-party ones in ``plugins/`` are
 installed the same way as any third party's) and from the modules in :data:`DEFAULT_PLUGINS`,
-which are part of the genobench core (its metrics and suite sources). ``GENOBENCH_LOAD_PLUGINS``
-(a comma-separated list of entry-point names; empty for none) limits which entry points load.
+which are part of the genobench core (its anchors, metrics, suite sources and plots).
+``GENOBENCH_LOAD_PLUGINS`` (a comma-separated list of entry-point names; empty for none) limits
+which entry points load. Registries keep registration order: the core's first, then entry
+points, then plugins registered at run time (:func:`register_plugin`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ DEFAULT_PLUGINS = (
     "genobench.metrics.privacy",
     "genobench.metrics.structure",
     "genobench.metrics.association",
+    "genobench.report.figures",
 )
 
 ENTRY_POINT_GROUP = "genobench"
@@ -53,6 +56,7 @@ class Registry:
     generators: dict = dataclasses.field(default_factory=dict)
     metrics: dict = dataclasses.field(default_factory=dict)
     suite_sources: dict = dataclasses.field(default_factory=dict)
+    plots: dict = dataclasses.field(default_factory=dict)  # in registration order
     providers: dict = dataclasses.field(default_factory=dict)  # (kind, name) -> Provider
 
 
@@ -149,10 +153,11 @@ def unregister_plugin(name: str) -> None:
 
 
 def _collect(kind: str, hook, check) -> tuple[dict, dict]:
-    """Call one register hook for every plugin, checking objects and duplicate names."""
+    """Call one register hook for every plugin in registration order, checking objects and
+    duplicate names."""
     found, providers = {}, {}
     pm = load_plugins()
-    for impl in reversed(hook.get_hookimpls()):
+    for impl in hook.get_hookimpls():  # pluggy lists them in registration order
         provider = _providers_by_plugin.get(impl.plugin) or Provider(impl.plugin_name, "?", "?")
 
         def register(obj, _provider=provider):
@@ -204,8 +209,21 @@ def _check_source(obj, provider) -> str:
     return obj.name
 
 
+def _check_plot(obj, provider) -> str:
+    from .report.plots import Plot
+
+    if not isinstance(obj, Plot):
+        raise PluginError(f"plugin {provider} registered {obj!r}, which is not a "
+                          "genobench.report.Plot instance")
+    if not isinstance(getattr(obj, "name", None), str) or not obj.name:
+        raise PluginError(f"plugin {provider} registered plot {type(obj).__name__} without a "
+                          "name")
+    return obj.name
+
+
 def get_registry() -> Registry:
-    """Every registered generator, metric and suite source (computed once, then cached)."""
+    """Every registered generator, metric, suite source and plot (computed once, then
+    cached)."""
     global _registry
     if _registry is None:
         hook = load_plugins().hook
@@ -215,6 +233,7 @@ def get_registry() -> Registry:
             ("metric", hook.genobench_register_metrics, _check_metric, "metrics"),
             ("suite source", hook.genobench_register_suite_sources, _check_source,
              "suite_sources"),
+            ("plot", hook.genobench_register_plots, _check_plot, "plots"),
         ):
             found, providers = _collect(kind, hook_caller, check)
             setattr(registry, target, found)

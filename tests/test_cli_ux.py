@@ -29,7 +29,7 @@ from genobench.executors import InlineExecutor
 from genobench.outputs import LOCK_NAME, OutputLock
 from genobench.progress import RunProgress, Tracker, format_duration
 from genobench.records import JobRecord
-from genobench.report import _escape_markdown
+from genobench.report import escape_markdown
 from genobench.suites import load_spec
 from genobench.summary import WIDTH, ranking_table, scorecard_tables
 
@@ -323,11 +323,11 @@ def test_markdown_has_no_html_entities(tiny_suite_file, tmp_path):
 
 
 def test_markdown_escaping_is_backslashes():
-    assert _escape_markdown("Lopez-Paz & Oquab") == "Lopez-Paz & Oquab"
-    assert _escape_markdown("p < 0.05/M, r > 0") == "p < 0.05/M, r > 0"
-    assert _escape_markdown("<script>x</script>") == r"\<script>x\</script>"
-    assert _escape_markdown("&amp; a|b") == r"\&amp; a\|b"
-    assert _escape_markdown("two\nlines *bold*") == r"two lines \*bold\*"
+    assert escape_markdown("Lopez-Paz & Oquab") == "Lopez-Paz & Oquab"
+    assert escape_markdown("p < 0.05/M, r > 0") == "p < 0.05/M, r > 0"
+    assert escape_markdown("<script>x</script>") == r"\<script>x\</script>"
+    assert escape_markdown("&amp; a|b") == r"\&amp; a\|b"
+    assert escape_markdown("two\nlines *bold*") == r"two lines \*bold\*"
 
 
 def test_did_you_mean_for_suite_paths_and_names(monkeypatch):
