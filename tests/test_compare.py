@@ -19,13 +19,15 @@ from genobench.compare import compare_leaderboards, load_leaderboard, parse_tole
 from genobench.errors import GenobenchError
 from genobench.report import leaderboard_data
 from genobench.results import load_results, write_json_atomic, write_result
+from genobench.runner import plan
+from genobench.suites import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def records_with(seeds=(1,)) -> list[dict]:
-    """The report tests' records (gen_a, gen_b, gen_c, real_holdout, an always-failing
-    generator), without curves."""
+    """The report tests' records (gen_a, gen_b, gen_c, the baselines independent_sites and
+    permuted_frequencies, real_holdout once, an always-failing generator), without curves."""
     return make_records(seeds=seeds, curves=False)
 
 
@@ -68,7 +70,9 @@ def test_identical_results_pass(runs):
     lines = result.output.splitlines()
     assert lines[0].split() == ["suite", "generator", "what", "baseline", "current", "change",
                                 "verdict"]
-    assert lines[-1] == "OK: no regressions (16 metric and 15 timing comparisons)"
+    # 6 rows with values (3 generators, 2 baselines, the reference) x 4 metrics; 7 rows with
+    # timings (the failed one too) x 3 phases
+    assert lines[-1] == "OK: no regressions (24 metric and 21 timing comparisons)"
     assert "REGRESSION" not in result.output
 
 
@@ -207,12 +211,14 @@ def test_baseline_matches_the_regression_run(committed_baseline):
     settings, _, records = committed_baseline
     generators = shlex.split(settings["generators"])
     assert generators[::2] == ["-g"] * (len(generators) // 2)
-    suites = {tomllib.loads((ROOT / path).read_text())["name"]
-              for path in settings["suites"].split()}
-    seeds = {int(seed) for seed in settings["seeds"].split(",")}
+    paths = [ROOT / path for path in settings["suites"].split()]
+    suites = {tomllib.loads(path.read_text())["name"] for path in paths}
+    seeds = [int(seed) for seed in settings["seeds"].split(",")]
+    # the jobs the run plans: the anchors join every run, the reference once per suite
+    jobs = plan([load_spec(path) for path in paths], generators=generators[1::2], seeds=seeds)
+    assert {job.suite for job in jobs} == suites
     assert {(r["suite"], r["generator"], r["seed"]) for r in records} == {
-        (suite, generator, seed) for suite in suites for generator in generators[1::2]
-        for seed in seeds}
+        (job.suite, job.generator, job.seed) for job in jobs}
     assert all(r["status"] == "ok" for r in records)
 
 

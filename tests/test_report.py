@@ -1,4 +1,5 @@
-"""Tests of genobench/report.py: leaderboard data, HTML / Markdown / JSON / CSV output."""
+"""Tests of genobench/report (the public API): leaderboard data led by the scorecard, HTML /
+Markdown / JSON / CSV output."""
 
 from __future__ import annotations
 
@@ -21,39 +22,55 @@ from genobench.report import (
 )
 
 SUITE = "bostau_chr25_small"
+# Two marginal metrics (scored against permuted_frequencies), one LD and one structure metric
+# (scored against independent_sites): every scorecard family but diversity and association.
 METRIC_INFO = {
     "allele_frequency_r": dict(
-        name="allele_frequency_r", label="Allele frequency r", family="fidelity",
-        direction="higher", ideal=1.0, range=[-1.0, 1.0],
+        name="allele_frequency_r", label="Allele frequency r", family="marginal",
+        direction="higher", ideal=1.0, range=[-1.0, 1.0], baseline="permuted_frequencies",
         description="Pearson r of per-SNP alternate allele frequencies, real vs synthetic.",
         citation="Xie et al. 2026, GigaScience"),
     "ld_decay_distance": dict(
-        name="ld_decay_distance", label="LD decay distance", family="fidelity",
-        direction="lower", ideal=0.0, range=[0.0, 1.0],
+        name="ld_decay_distance", label="LD decay distance", family="ld",
+        direction="lower", ideal=0.0, range=[0.0, 1.0], baseline="independent_sites",
         description="Mean absolute difference of LD-decay curves.", citation=""),
     "fst": dict(
-        name="fst", label="Fst", family="fidelity", direction="lower", ideal=0.0,
-        range=[0.0, 1.0], description="H_T-weighted Fst between real and synthetic.",
+        name="fst", label="Fst", family="marginal", direction="lower", ideal=0.0,
+        range=[0.0, 1.0], baseline="permuted_frequencies",
+        description="H_T-weighted Fst between real and synthetic.",
         citation="Hudson et al. 1992"),
     "aats": dict(
-        name="aats", label="AATS", family="privacy", direction="target", ideal=0.5,
-        range=[0.0, 1.0], description="Nearest-neighbour adversarial accuracy.",
-        citation="Yale et al. 2020"),
+        name="aats", label="AATS", family="structure", direction="target", ideal=0.5,
+        range=[0.0, 1.0], baseline="independent_sites",
+        description="Nearest-neighbour adversarial accuracy.", citation="Yale et al. 2020"),
 }
-# Seed-1 values; seed s adds (s - 1) * 0.001. The reference would win everything if ranked.
+# Seed-1 values; seed s adds (s - 1) * 0.001. The two baselines of the scorecard run with every
+# seed, as runner.plan adds them to every run; they are never best on a metric.
 VALUES = {
     "gen_a": dict(allele_frequency_r=0.991, ld_decay_distance=0.010, fst=0.020, aats=0.30),
     "gen_b": dict(allele_frequency_r=0.950, ld_decay_distance=0.020, fst=0.005, aats=0.62),
     "gen_c": dict(allele_frequency_r=0.900, ld_decay_distance=0.030, fst=0.010, aats=0.55),
-    "real_holdout": dict(allele_frequency_r=0.999, ld_decay_distance=0.001, fst=0.001, aats=0.5),
+    "independent_sites": dict(allele_frequency_r=0.970, ld_decay_distance=0.100, fst=0.030,
+                              aats=0.95),
+    "permuted_frequencies": dict(allele_frequency_r=0.200, ld_decay_distance=0.110, fst=0.300,
+                                 aats=0.97),
 }
+BASELINES = ("independent_sites", "permuted_frequencies")
+# The reference row runs once per suite (the first seed) and is scored on every reference
+# draw: each metric's value is their mean, ``draws`` their values (value -/+ DRAW_SPREAD). It
+# would win everything if ranked.
+REFERENCE = "real_holdout"
+REFERENCE_VALUES = dict(allele_frequency_r=0.999, ld_decay_distance=0.001, fst=0.001, aats=0.5)
+DRAW_SPREAD = 0.0005
 FAILED = "broken"
 ERROR = "GeneratorError: fit failed | CUDA out of memory"
 
 
 def make_record(suite: str, generator: str, seed: int, *, values: dict | None = None,
-                error: str | None = None, reference: bool = False, curves: bool = True) -> dict:
-    """One job record shaped like genobench.results documents it."""
+                error: str | None = None, reference: bool = False, curves: bool = True,
+                draws: bool = False) -> dict:
+    """One job record shaped like genobench.results documents it (``draws``: a reference
+    record's values of each reference draw)."""
     rng = np.random.default_rng(seed + 17 * len(generator))
     timing = {phase: dict(seconds=seconds * seed, cpu_seconds=seconds, peak_rss_mb=rss)
               for phase, seconds, rss in (("fit", 12.5, 850.0), ("generate", 0.8, 910.0),
@@ -75,6 +92,9 @@ def make_record(suite: str, generator: str, seed: int, *, values: dict | None = 
         return record
     for name, value in (values or {}).items():
         record["metrics"][name] = dict(value=value + (seed - 1) * 0.001, note=None)
+        if draws:
+            record["metrics"][name]["draws"] = [
+                value + (seed - 1) * 0.001 + k * DRAW_SPREAD for k in (-1, 0, 1)]
     if curves:
         distance = np.logspace(3, 6, 8)
         real_ld = 0.3 * np.exp(-distance / 2e5) + 0.02
@@ -90,15 +110,37 @@ def make_record(suite: str, generator: str, seed: int, *, values: dict | None = 
 
 
 def make_records(seeds=(1, 2), suites=(SUITE,), curves: bool = True) -> list[dict]:
-    """Three generators and a reference row x ``seeds``, plus a generator that always fails."""
+    """Three generators and the two baselines x ``seeds``, the reference row once with its
+    reference draws (the first seed, as runner.plan runs it), and a generator that always
+    fails."""
     records = []
     for suite in suites:
         for seed in seeds:
             for generator, values in VALUES.items():
-                records.append(make_record(suite, generator, seed, values=values, curves=curves,
-                                           reference=generator == "real_holdout"))
+                records.append(make_record(suite, generator, seed, values=values, curves=curves))
+            if seed == seeds[0]:
+                records.append(make_record(suite, REFERENCE, seed, values=REFERENCE_VALUES,
+                                           curves=curves, reference=True, draws=True))
             records.append(make_record(suite, FAILED, seed, error=ERROR))
     return records
+
+
+def scaled(metric: str, generator_value: float, base_value: float) -> float:
+    """The scorecard's S of one metric by its formula, S = (D_base - D_gen) / (D_base - D_ref),
+    D the distance to the ideal, D_ref the mean over the reference draws (clipped to [-1, 1])."""
+    info = METRIC_INFO[metric]
+
+    def distance(value):
+        if info["direction"] == "higher":
+            return info["ideal"] - value
+        if info["direction"] == "lower":
+            return value - info["ideal"]
+        return abs(value - info["ideal"])
+
+    reference = np.mean([distance(REFERENCE_VALUES[metric] + k * DRAW_SPREAD)
+                         for k in (-1, 0, 1)])
+    base = distance(base_value)
+    return float(np.clip((base - distance(generator_value)) / (base - reference), -1, 1))
 
 
 class Tables(HTMLParser):
@@ -189,9 +231,9 @@ def test_html_is_self_contained(rendered):
     html = rendered["html"]
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert not re.search(r"<link\b|<script[^>]+src|@import|url\(\s*['\"]?https?:", html, re.I)
-    # LD decay, allele frequency, AATS, quality against cost
-    assert plot_titles(html) == ["LD decay", "Allele frequencies", "Adversarial accuracy (AATS)",
-                                 "Quality against cost"]
+    # the scorecard first; LD decay, allele frequency, AATS, quality against cost
+    assert plot_titles(html) == ["Scorecard", "LD decay", "Allele frequencies",
+                                 "Adversarial accuracy (AATS)", "Quality against cost"]
     assert "addEventListener" in html and "<style>" in html
 
 
@@ -219,27 +261,102 @@ def test_best_cell_by_direction(records, rendered):
     assert "**" not in rows["gen_c"].split("|")[1] + rows["gen_c"].split("|")[3]
 
 
+RANKED = ["gen_c", "gen_b", "gen_a", *BASELINES, FAILED]  # by fidelity, the failed one last
+
+
 def test_reference_excluded_from_best_and_ranking(records, rendered):
     data = leaderboard_data(records)
     reference = next(row for row in data["suites"][0]["rows"] if row["is_reference"])
-    assert reference["generator"] == "real_holdout"
+    assert reference["generator"] == REFERENCE
     assert not any(cell["best"] or cell["rank"] is not None
                    for cell in reference["cells"].values())
-    assert "real_holdout" not in [entry["generator"] for entry in data["ranking"]]
-    # Ranks over four metrics: gen_b 2,2,1,2; gen_a 1,1,3,3; gen_c 3,3,2,1; broken last on each.
-    ranking = {entry["generator"]: entry for entry in data["ranking"]}
-    assert [entry["generator"] for entry in data["ranking"]] == ["gen_b", "gen_a", "gen_c",
-                                                                 FAILED]
-    assert ranking["gen_b"]["mean_rank"] == pytest.approx(1.75)
-    assert ranking["gen_a"]["mean_rank"] == pytest.approx(2.0)
-    assert ranking[FAILED]["mean_rank"] == pytest.approx(4.0)
-    assert ranking["gen_a"]["wins"] == 2 and ranking[FAILED]["failed_jobs"] == 2
+    assert REFERENCE not in [entry["generator"] for entry in data["ranking"]]
+    assert data["scorecard"][SUITE][REFERENCE]["reference"] is True
 
     table = suite_table(rendered["html"])
-    row = next(attrs for attrs, _ in table[1:] if attrs["data-generator"] == "real_holdout")
+    row = next(attrs for attrs, _ in table[1:] if attrs["data-generator"] == REFERENCE)
     assert "reference" in row["class"].split()
-    ranking_table = Tables.parse(rendered["html"])[0]
-    assert [cells[1][1] for _, cells in ranking_table[1:]] == ["gen_b", "gen_a", "gen_c", FAILED]
+
+
+def test_ranking_is_the_scorecard(records, rendered):
+    """The ranking replaces the mean rank: generators by fidelity (the mean of the marginal,
+    ld and structure family scores), every job failed last; no rank averaging."""
+    data = leaderboard_data(records)
+    assert [entry["generator"] for entry in data["ranking"]] == RANKED
+    ranking = {entry["generator"]: entry for entry in data["ranking"]}
+    for position, entry in enumerate(data["ranking"], start=1):
+        assert entry["position"] == position
+        assert set(entry) == {"position", "generator", "fidelity", "spread", "families",
+                              "privacy_passed", "suites", "baseline", "failed_jobs"}
+        # no privacy gate among these metrics: not assessed, for everyone
+        assert entry["privacy_passed"] is None
+        assert entry["baseline"] == (entry["generator"] in BASELINES)
+    fidelities = [entry["fidelity"] for entry in data["ranking"][:-1]]
+    assert fidelities == sorted(fidelities, reverse=True)
+    assert ranking[FAILED]["fidelity"] is None and ranking[FAILED]["failed_jobs"] == 2
+    # each family by the formula, from the seed means (seed 2 adds 0.001)
+    gen_a, base, marginal = VALUES["gen_a"], VALUES["independent_sites"], \
+        VALUES["permuted_frequencies"]
+    families = dict(
+        marginal=np.median([scaled(m, gen_a[m] + 0.0005, marginal[m] + 0.0005)
+                            for m in ("allele_frequency_r", "fst")]),
+        ld=scaled("ld_decay_distance", gen_a["ld_decay_distance"] + 0.0005,
+                  base["ld_decay_distance"] + 0.0005),
+        structure=scaled("aats", gen_a["aats"] + 0.0005, base["aats"] + 0.0005))
+    assert ranking["gen_a"]["families"] == dict(
+        {name: pytest.approx(value) for name, value in families.items()},
+        diversity=None, association=None)
+    assert ranking["gen_a"]["fidelity"] == pytest.approx(np.mean(list(families.values())))
+    # the baselines sit at 0 on the families they anchor
+    assert ranking["independent_sites"]["families"]["ld"] == 0.0
+    assert ranking["permuted_frequencies"]["families"]["marginal"] == 0.0
+    assert data["scorecard"][SUITE]["gen_a"]["fidelity"] == ranking["gen_a"]["fidelity"]
+    assert "S = (D_base - D_gen) / (D_base - D_ref)" in data["formula"]
+    assert data["resolution"][SUITE]["fst"]["resolves"] is True
+
+    # the first section of the page is the scorecard, in ranking order
+    scorecard_table = Tables.parse(rendered["html"])[0]
+    assert [cells[1][1].split()[0] for _, cells in scorecard_table[1:]] == RANKED
+    assert rendered["html"].index("<h2>Scorecard</h2>") < rendered["html"].index(
+        f"Suite {SUITE}")
+    rows = markdown_rows(rendered["md"], "Scorecard")
+    assert [line.split("|")[2].split()[0] for line in rows] == RANKED
+
+
+def test_privacy_gate_failures_rank_after_the_generators_that_pass(tmp_path):
+    """A generator failing a privacy gate follows every generator that passes, whatever its
+    fidelity; one whose gates were not assessed (every job failed) sits between them."""
+    records = make_records(seeds=(1, 2), curves=False)
+    copies = {"gen_a": 0.0, "gen_b": 0.0, "gen_c": 0.4,  # gen_c copies training individuals
+              "independent_sites": 0.0, "permuted_frequencies": 0.0, REFERENCE: 0.0}
+    for record in records:
+        record["metric_info"] = dict(record["metric_info"], exact_copies=dict(
+            name="exact_copies", label="Exact copies", family="privacy", direction="target",
+            ideal=None, range=[0.0, 1.0], risk="higher", tolerance=0.0,
+            description="Share of synthetic individuals copying a training one."))
+        if record["status"] == "ok":
+            value = copies[record["generator"]]
+            record["metrics"]["exact_copies"] = dict(value=value, note=None)
+            if record["generator"] == REFERENCE:
+                record["metrics"]["exact_copies"]["draws"] = [value] * 3
+    data = leaderboard_data(records)
+    order = [entry["generator"] for entry in data["ranking"]]
+    assert order == ["gen_b", "gen_a", *BASELINES, FAILED, "gen_c"]
+    ranking = {entry["generator"]: entry for entry in data["ranking"]}
+    assert ranking["gen_c"]["privacy_passed"] is False
+    assert ranking["gen_b"]["privacy_passed"] is True and ranking[FAILED]["privacy_passed"] is None
+    # its fidelity is the best of all, and no rank is averaged from the gate
+    assert ranking["gen_c"]["fidelity"] == max(e["fidelity"] for e in data["ranking"]
+                                               if e["fidelity"] is not None)
+    gate = data["scorecard"][SUITE]["gen_c"]["privacy"]["gates"]["exact_copies"]
+    assert gate["passed"] is False and gate["value"] == pytest.approx(0.4)
+    suite = data["suites"][0]
+    assert not any(row["cells"]["exact_copies"]["best"] for row in suite["rows"])
+    # the suite's rows: gate-passing generators first, by fidelity; the reference last
+    assert [row["generator"] for row in suite["rows"]] == [
+        "gen_b", "gen_a", *BASELINES, FAILED, "gen_c", REFERENCE]
+    html = render_leaderboard(records, tmp_path)["html"].read_text("utf-8")
+    assert "Privacy gates · " + SUITE in html and "✗ fails a gate" in html
 
 
 def test_ties_share_average_rank_across_suites():
@@ -252,9 +369,12 @@ def test_ties_share_average_rank_across_suites():
     s2 = {row["generator"]: row for row in data["suites"][1]["rows"]}
     assert s2["gen_b"]["cells"]["fst"]["rank"] == s2["gen_c"]["cells"]["fst"]["rank"] == 1.5
     assert s2["gen_b"]["cells"]["fst"]["best"] and s2["gen_c"]["cells"]["fst"]["best"]
-    entry = next(e for e in data["ranking"] if e["generator"] == "gen_c")
-    assert entry["n_ranks"] == 8 and set(entry["suites"]) == {"s1", "s2"}
-    assert entry["mean_rank"] == pytest.approx(np.mean(list(entry["suites"].values())))
+    # across suites the ranking averages fidelity (no ranks): gen_c equals gen_b in s2
+    entries = {e["generator"]: e for e in data["ranking"]}
+    entry = entries["gen_c"]
+    assert set(entry["suites"]) == {"s1", "s2"}
+    assert entry["suites"]["s2"] == pytest.approx(entries["gen_b"]["suites"]["s2"])
+    assert entry["fidelity"] == pytest.approx(np.mean(list(entry["suites"].values())))
 
 
 def test_failed_row_shows_reason(records, rendered):
@@ -275,9 +395,10 @@ def test_failed_row_shows_reason(records, rendered):
 def test_one_markdown_row_per_generator(rendered):
     rows = markdown_rows(rendered["md"], f"Suite {SUITE}")
     names = [re.split(r"(?<!\\)\|", line)[1].split(" — ")[0].strip() for line in rows]
-    assert names == ["gen_b", "gen_a", "gen_c", FAILED, "*real_holdout* (reference)"]
+    # by fidelity, the reference last
+    assert names == [*RANKED, "*real_holdout* (reference)"]
     assert len({unescaped_pipes(line) for line in rows}) == 1
-    assert len(markdown_rows(rendered["md"], "Overall ranking")) == 4
+    assert len(markdown_rows(rendered["md"], "Scorecard")) == len(RANKED)
 
 
 def test_mean_and_std_over_seeds(records, rendered, tmp_path):
@@ -310,11 +431,12 @@ def test_malicious_plugin_text_is_escaped(tmp_path):
     assert html.count("<script>") == 1  # the page's own sorting script
 
     markdown = paths["md"].read_text(encoding="utf-8")
-    assert "<script>" not in markdown and "<img" not in markdown
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    # what Markdown would read as HTML is backslash-escaped (CommonMark shows it as text)
+    assert not re.search(r"(?<!\\)<(script|img|b)", markdown)
+    assert "\\<script>alert(1)\\</script>" in markdown
     rows = markdown_rows(markdown, f"Suite {SUITE}")
-    assert len(rows) == 5 and len({unescaped_pipes(line) for line in rows}) == 1
-    assert "boom \\| &lt;script&gt;alert(3)&lt;/script&gt; second line" in markdown
+    assert len(rows) == 7 and len({unescaped_pipes(line) for line in rows}) == 1
+    assert "boom \\| \\<script>alert(3)\\</script> second line" in markdown
     glossary = markdown_rows(markdown, "Generators")
     assert any("a\\|b" in line for line in glossary)
     assert len({unescaped_pipes(line) for line in glossary}) == 1
@@ -347,9 +469,9 @@ def test_missing_curves_do_not_crash(tmp_path, damage):
     paths = render_leaderboard(records, tmp_path)
     html = paths["html"].read_text(encoding="utf-8")
     expected = dict(none=0, partial=3, malformed=1)[damage]
-    # Quality against cost needs timings only, so it is always there.
-    assert html.count("data:image/png;base64,") == expected + 1
-    assert "Quality against cost" in plot_titles(html)
+    # The scorecard and quality against cost need values and timings only: always there.
+    assert html.count("data:image/png;base64,") == expected + 2
+    assert {"Scorecard", "Quality against cost"} <= set(plot_titles(html))
 
 
 def test_json_round_trips(records, rendered):
@@ -362,7 +484,8 @@ def test_csv_is_long_format(records, rendered):
     frame = pd.read_csv(rendered["paths"]["csv"])
     assert list(frame.columns) == list(leaderboard_frame(records).columns)
     ok = frame[frame.status == "ok"]
-    assert len(ok) == 4 * 2 * 4  # generators (with reference) x seeds x metrics
+    # (generators and baselines x seeds + the reference once) x metrics
+    assert len(ok) == (5 * 2 + 1) * 4
     failed = frame[frame.status == "failed"]
     assert len(failed) == 2 and failed.metric.isna().all() and (failed.error == ERROR).all()
 
@@ -393,7 +516,7 @@ def add_pca_and_gwas(records: list[dict]) -> list[dict]:
         position = np.concatenate([np.sort(rng.uniform(0, n * 1e5, n)) for n in (150, 100, 50)])
         real_logp = -np.log10(rng.uniform(size=300))
         real_logp[40] = 12.0
-        record["curves"]["pca_wasserstein"] = pca
+        record["curves"]["pca_w2_real_basis"] = pca  # what the PCA plot reads
         record["curves"]["gwas_beta_r"] = dict(
             position=position.tolist(), chromosome=chromosomes, real_logp=real_logp.tolist(),
             synthetic_logp=(real_logp * rng.uniform(0.3, 1.0, 300)).tolist())
@@ -418,11 +541,11 @@ def test_ranks_tie_inside_seed_spread(tmp_path):
             record["metrics"]["fst"]["value"] = 0.006 + (record["seed"] - 2) * 0.004
     data = leaderboard_data(records)
     rows = {row["generator"]: row for row in data["suites"][0]["rows"]}
-    fst = {name: rows[name]["cells"]["fst"] for name in ("gen_a", "gen_b", "gen_c", FAILED)}
+    fst = {name: rows[name]["cells"]["fst"] for name in (*VALUES, FAILED)}
     assert fst["gen_c"]["std"] == pytest.approx(0.004)
     assert fst["gen_b"]["rank"] == fst["gen_c"]["rank"] == 1.5
     assert fst["gen_b"]["best"] and fst["gen_c"]["best"] and not fst["gen_a"]["best"]
-    assert fst["gen_a"]["rank"] == 3.0 and fst[FAILED]["rank"] == 4.0
+    assert fst["gen_a"]["rank"] == 3.0 and fst[FAILED]["rank"] == 6.0  # the baselines 4 and 5
     table = suite_table(render_leaderboard(records, tmp_path)["html"].read_text("utf-8"))
     column = [attrs.get("data-metric") for attrs, _ in table[0][1]].index("fst")
     best = [attrs["data-generator"] for attrs, cells in table[1:]
@@ -432,15 +555,15 @@ def test_ranks_tie_inside_seed_spread(tmp_path):
 
 def test_noise_floor_marks_cells_as_good_as_real(tmp_path):
     records = make_records(seeds=(1, 2), curves=False)
-    for record in records:  # gen_a's AATS as close to 0.5 as the holdout's; gen_b's Fst too
+    for record in records:  # gen_a's AATS and gen_b's Fst within their seed spread of real data
         if record["generator"] == "gen_a":
             record["metrics"]["aats"]["value"] = 0.5 + (record["seed"] - 1) * 0.001
         if record["generator"] == "gen_b":
-            record["metrics"]["fst"]["value"] = 0.0015
+            record["metrics"]["fst"]["value"] = 0.001 + (record["seed"] - 1) * 0.001
     suite = leaderboard_data(records)["suites"][0]
-    assert suite["noise_floor"]["fst"]["generator"] == "real_holdout"
-    assert suite["noise_floor"]["fst"]["mean"] == pytest.approx(0.0015)
-    assert suite["noise_floor"]["aats"]["distance"] == pytest.approx(0.0005)
+    assert suite["noise_floor"]["fst"]["generator"] == REFERENCE
+    assert suite["noise_floor"]["fst"]["mean"] == pytest.approx(0.001)  # the draws' mean
+    assert suite["noise_floor"]["aats"]["distance"] == pytest.approx(0.0)
     floor = {(row["generator"], name) for row in suite["rows"]
              for name, cell in row["cells"].items() if cell["at_floor"]}
     assert floor == {("gen_a", "aats"), ("gen_b", "fst")}
@@ -457,40 +580,45 @@ def test_noise_floor_marks_cells_as_good_as_real(tmp_path):
     assert "noise floor" in reference[header.index("fst")][0]["title"]
     rows = {line.split("|")[1].strip(): line
             for line in markdown_rows(paths["md"].read_text("utf-8"), f"Suite {SUITE}")}
-    assert "**0.0015 ± 0**†" in rows["gen_b"] and rows["gen_a"].count("†") == 1
+    assert "**0.0015 ± 0.00071**†" in rows["gen_b"] and rows["gen_a"].count("†") == 1
     assert "† marks a value within it" in paths["md"].read_text("utf-8")
 
 
 def test_quality_against_cost_pareto_front(records, rendered):
     suite = leaderboard_data(records)["suites"][0]
     points = {point["generator"]: point for point in suite["pareto"]}
-    # Every job costs the same (fit 12.5 s x seed + generate 0.8 s x seed), so the best mean
-    # rank alone is on the front; failed and reference rows are not points.
-    assert set(points) == {"gen_a", "gen_b", "gen_c"}
-    assert points["gen_b"]["cost_s"] == pytest.approx((12.5 + 0.8) * 1.5)
-    assert [name for name, point in points.items() if point["front"]] == ["gen_b"]
+    # Every job costs the same (fit 12.5 s x seed + generate 0.8 s x seed), so the best
+    # fidelity alone is on the front; failed and reference rows are not points.
+    assert set(points) == {"gen_a", "gen_b", "gen_c", *BASELINES}
+    assert points["gen_c"]["cost_s"] == pytest.approx((12.5 + 0.8) * 1.5)
+    ranking = {entry["generator"]: entry for entry in leaderboard_data(records)["ranking"]}
+    assert points["gen_c"]["fidelity"] == pytest.approx(ranking["gen_c"]["fidelity"])
+    assert [name for name, point in points.items() if point["front"]] == ["gen_c"]
 
     records = copy.deepcopy(records)
-    for record in records:  # gen_c becomes the fastest: a second point on the front
-        if record["generator"] == "gen_c":
+    for record in records:  # gen_a becomes the fastest: a second point on the front
+        if record["generator"] == "gen_a":
             record["timing"]["fit"]["seconds"] = 0.5
     suite = leaderboard_data(records)["suites"][0]
-    assert [(p["generator"], p["front"]) for p in suite["pareto"]] == [
-        ("gen_c", True), ("gen_b", True), ("gen_a", False)]
+    assert [(p["generator"], p["front"]) for p in suite["pareto"]][:2] == [
+        ("gen_a", True), ("gen_c", True)]
+    assert sum(p["front"] for p in suite["pareto"]) == 2
 
     table = next(t for t in Tables.parse(rendered["html"])
-                 if [text for _, text in t[0][1]][:2] == ["Generator", "Mean rank"])
+                 if [text for _, text in t[0][1]][:2] == ["Generator", "Fidelity"])
     assert {cells[0][1]: cells[3][1] for _, cells in table[1:]} == {
-        "gen_b": "✓ on the front", "gen_a": "–", "gen_c": "–"}
+        "gen_c": "✓ on the front", "gen_b": "–", "gen_a": "–", "independent_sites": "–",
+        "permuted_frequencies": "–"}
     lines = markdown_rows(rendered["md"], f"Suite {SUITE}", table=1)
-    assert lines[0].startswith("| gen_b | 1.75 | 19.95 | yes |")
+    fidelity = f"{ranking['gen_c']['fidelity']:.2f}"
+    assert lines[0].startswith(f"| gen_c | {fidelity} | 19.95 | yes |")
 
 
 def test_pca_and_manhattan_plots_from_documented_curves(tmp_path):
     records = add_pca_and_gwas(make_records(seeds=(1,), curves=False))
     html = render_leaderboard(records, tmp_path)["html"].read_text("utf-8")
     assert plot_titles(html) == [
-        "Population structure (PCA)", "Adversarial accuracy (AATS)",
+        "Scorecard", "Population structure (PCA)", "Adversarial accuracy (AATS)",
         "GWAS (mirrored Manhattan)", "Quality against cost"]
     assert 'data-metric="gwas_beta_r"' in html
 
@@ -499,10 +627,10 @@ def test_pca_and_manhattan_skipped_when_absent_or_malformed(tmp_path):
     records = add_pca_and_gwas(make_records(seeds=(1,), curves=False))
     for record in records:
         if record["status"] == "ok":
-            record["curves"]["pca_wasserstein"] = dict(real=[[0.1, "x"]], synthetic=[[1, 2]])
+            record["curves"]["pca_w2_real_basis"] = dict(real=[[0.1, "x"]], synthetic=[[1, 2]])
             record["curves"]["gwas_beta_r"]["chromosome"] = ["1"]  # wrong length
     titles = plot_titles(render_leaderboard(records, tmp_path)["html"].read_text("utf-8"))
-    assert titles == ["Adversarial accuracy (AATS)", "Quality against cost"]
+    assert titles == ["Scorecard", "Adversarial accuracy (AATS)", "Quality against cost"]
 
 
 def test_metric_without_any_value_is_no_column(tmp_path):
@@ -525,4 +653,4 @@ def test_metric_without_any_value_is_no_column(tmp_path):
             '<span title="not applicable: the suite has no &lt;phenotypes&gt;">GWAS beta r</span>'
             in html)
     assert ("Not applicable here (no value for any generator): GWAS beta r (not applicable: "
-            "the suite has no &lt;phenotypes&gt;).") in markdown
+            "the suite has no \\<phenotypes>).") in markdown
