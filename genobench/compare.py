@@ -9,6 +9,8 @@ change is a *regression* when
   (standard deviation over seeds; a difference inside it is not evidence), or a value the
   baseline had is no longer computed;
 - a generator seed that succeeded in the baseline fails or is missing now;
+- a generator's scorecard fidelity (:mod:`genobench.scorecard`) falls by more than
+  ``fidelity_tolerance`` plus its seed spread, or a privacy gate it passed fails now;
 - a phase (fit, generate, evaluate) takes more than ``time_tolerance`` times as long; times
   below ``time_floor`` seconds count as ``time_floor``, so that jitter on tiny timings is not a
   regression.
@@ -29,6 +31,8 @@ from .records import DIRECTIONS, JobRecord, MetricInfo
 
 #: Default absolute tolerance on a metric's worsening (metrics mostly live in [0, 1]).
 METRIC_TOLERANCE = 0.01
+#: Default fall of a generator's scorecard fidelity (0 baseline .. 1 real data) that fails.
+FIDELITY_TOLERANCE = 0.05
 #: Default factor a phase's time may grow by before it is a regression.
 TIME_TOLERANCE = 2.0
 #: Times shorter than this many seconds are compared as this many seconds.
@@ -138,7 +142,8 @@ def compare_leaderboards(baseline: dict, current: dict, *,
                          metric_tolerance: float = METRIC_TOLERANCE,
                          tolerances: dict[str, float] | None = None,
                          time_tolerance: float = TIME_TOLERANCE,
-                         time_floor: float = TIME_FLOOR) -> Comparison:
+                         time_floor: float = TIME_FLOOR,
+                         fidelity_tolerance: float = FIDELITY_TOLERANCE) -> Comparison:
     """Compare ``current`` with ``baseline`` (both :func:`leaderboard_data` dicts).
 
     :param metric_tolerance: how far (absolute) any metric may worsen without failing.
@@ -146,6 +151,7 @@ def compare_leaderboards(baseline: dict, current: dict, *,
         a name that neither leaderboard knows is an error (a typo must not pass silently).
     :param time_tolerance: factor (> 1) a phase's seconds may grow by.
     :param time_floor: seconds below which times count as this many seconds.
+    :param fidelity_tolerance: how far a generator's scorecard fidelity may fall.
     """
     tolerances = dict(tolerances or {})
     info = {m["name"]: m for m in baseline.get("metrics", [])}
@@ -187,12 +193,49 @@ def compare_leaderboards(baseline: dict, current: dict, *,
                                       new["cells"][name]["mean"], None, "new",
                                       "metric not in the baseline"))
             changes += _timings(suite["name"], old, new, time_tolerance, time_floor)
+    changes += _scorecard(baseline.get("scorecard") or {}, current.get("scorecard") or {},
+                          fidelity_tolerance)
     for suite in current.get("suites", []):
         for row in suite["rows"]:
             if (suite["name"], row["generator"]) not in seen:
                 changes.append(Change(suite["name"], row["generator"], "status", "status", None,
                                       row["status"], None, "new", "not in the baseline"))
     return Comparison(changes)
+
+
+def _scorecard(baseline: dict, current: dict, tolerance: float) -> list[Change]:
+    """The verdict compared: each generator's fidelity, and each privacy gate it passed."""
+    changes = []
+    for suite, rows in baseline.items():
+        for generator, old in rows.items():
+            new = (current.get(suite) or {}).get(generator)
+            if new is None or old.get("reference"):
+                continue  # a missing generator is the status line's regression
+            before, after = old.get("fidelity"), new.get("fidelity")
+            if before is not None:
+                allowed = tolerance + (old.get("spread") or 0.0)
+                if after is None:
+                    verdict, reason = "regression", "fidelity no longer computed"
+                elif before - after > allowed:
+                    verdict, reason = "regression", (f"scorecard fidelity fell by "
+                                                     f"{before - after:.3f} ({before:.3f} -> "
+                                                     f"{after:.3f}; tolerance {allowed:.3f})")
+                else:
+                    verdict = "better" if after > before else "same" if after == before \
+                        else "worse"
+                    reason = "" if verdict != "worse" else f"within tolerance {allowed:.3f}"
+                changes.append(Change(suite, generator, "scorecard", "fidelity", before, after,
+                                      None if after is None else after - before, verdict,
+                                      reason))
+            gates_now = (new.get("privacy") or {}).get("gates") or {}
+            for gate, result in ((old.get("privacy") or {}).get("gates") or {}).items():
+                if result.get("passed") is True and (gates_now.get(gate) or {}).get(
+                        "passed") is False:
+                    changes.append(Change(
+                        suite, generator, "scorecard", f"privacy:{gate}", "pass", "fail", None,
+                        "regression", f"privacy gate {gate} fails now "
+                                      f"(value {gates_now[gate].get('value')!s:.6})"))
+    return changes
 
 
 def _status(suite: str, old: dict, new: dict | None) -> list[Change]:
