@@ -217,8 +217,8 @@ def scorecards(records: list[JobRecord | dict]) -> dict[str, dict]:
 
 def ranking(cards: dict[str, dict]) -> list[dict]:
     """Generators best first: those passing every privacy gate by mean fidelity over suites,
-    then those whose gates were not all assessed, then those failing a gate; without a
-    fidelity (every job failed) last in each group. Reference rows are left out.
+    then those whose gates were not all assessed, then those failing a gate; those without a
+    fidelity (every job failed) last of all. Reference rows are left out.
 
     Each entry: position, generator, fidelity (mean over suites), spread (largest seed spread
     over suites), families (means over suites), privacy_passed, suites {suite: fidelity},
@@ -251,7 +251,8 @@ def ranking(cards: dict[str, dict]) -> list[dict]:
             families={f: float(np.mean(v)) if v else None
                       for f, v in entry["families"].items()}))
     group = {True: 0, None: 1, False: 2}
-    ranked.sort(key=lambda e: (group[e["privacy_passed"]], e["fidelity"] is None,
+    # without a fidelity (every job failed) last of all: failing to run never pays
+    ranked.sort(key=lambda e: (e["fidelity"] is None, group[e["privacy_passed"]],
                                -(e["fidelity"] or 0.0), e["generator"]))
     for position, entry in enumerate(ranked, start=1):
         entry["position"] = position

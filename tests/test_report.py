@@ -341,7 +341,7 @@ def test_privacy_gate_failures_rank_after_the_generators_that_pass(tmp_path):
                 record["metrics"]["exact_copies"]["draws"] = [value] * 3
     data = leaderboard_data(records)
     order = [entry["generator"] for entry in data["ranking"]]
-    assert order == ["gen_b", "gen_a", *BASELINES, FAILED, "gen_c"]
+    assert order == ["gen_b", "gen_a", *BASELINES, "gen_c", FAILED]
     ranking = {entry["generator"]: entry for entry in data["ranking"]}
     assert ranking["gen_c"]["privacy_passed"] is False
     assert ranking["gen_b"]["privacy_passed"] is True and ranking[FAILED]["privacy_passed"] is None
@@ -354,7 +354,7 @@ def test_privacy_gate_failures_rank_after_the_generators_that_pass(tmp_path):
     assert not any(row["cells"]["exact_copies"]["best"] for row in suite["rows"])
     # the suite's rows: gate-passing generators first, by fidelity; the reference last
     assert [row["generator"] for row in suite["rows"]] == [
-        "gen_b", "gen_a", *BASELINES, FAILED, "gen_c", REFERENCE]
+        "gen_b", "gen_a", *BASELINES, "gen_c", FAILED, REFERENCE]
     html = render_leaderboard(records, tmp_path)["html"].read_text("utf-8")
     assert "Privacy gates · " + SUITE in html and "✗ fails a gate" in html
 

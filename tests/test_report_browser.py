@@ -99,13 +99,16 @@ def test_page_loads_without_errors(page):
 
 def test_sorting_a_column_reorders_rows(page):
     before = suite_order(page)
-    assert before[:3] == ["gen_b", "gen_a", EVIL]  # by mean rank; EVIL ties gen_a
+    # by scorecard fidelity, gate-passing first; EVIL has gen_a's values
+    assert before[:4] == ["gen_c", "gen_b", "gen_a", EVIL]
     header = page.locator('table.leaderboard th[data-metric="fst"]')
     header.click()  # Fst: lower is better, so ascending; the failed row (no value) last
-    assert suite_order(page) == ["real_holdout", "gen_b", "gen_c", "gen_a", EVIL, "broken"]
+    assert suite_order(page) == ["real_holdout", "gen_b", "gen_c", "gen_a", EVIL,
+                                 "independent_sites", "permuted_frequencies", "broken"]
     assert header.get_attribute("aria-sort") == "ascending"
     header.click()
-    assert suite_order(page) == ["gen_a", EVIL, "gen_c", "gen_b", "real_holdout", "broken"]
+    assert suite_order(page) == ["permuted_frequencies", "independent_sites", "gen_a", EVIL,
+                                 "gen_c", "gen_b", "real_holdout", "broken"]
     assert header.get_attribute("aria-sort") == "descending"
     page.locator('table.leaderboard th[data-metric="aats"]').click()  # target 0.5: closest first
     assert suite_order(page)[:2] == ["real_holdout", "gen_c"]
@@ -116,7 +119,7 @@ def test_plots_render(page):
     images = page.eval_on_selector_all(
         ".plots img", "images => images.map(i => [i.alt, i.complete, i.naturalWidth])")
     assert [alt.removesuffix(f", suite {SUITE}") for alt, _, _ in images] == [
-        "LD decay", "Allele frequencies", "Population structure (PCA)",
+        "Scorecard", "LD decay", "Allele frequencies", "Population structure (PCA)",
         "Adversarial accuracy (AATS)", "GWAS (mirrored Manhattan)", "Quality against cost"]
     assert all(complete and width > 0 for _, complete, width in images), images
     boxes = [page.locator(".plots img").nth(i).bounding_box() for i in range(len(images))]

@@ -163,7 +163,8 @@ def evaluate(context: EvaluationContext, metrics) -> tuple[dict[str, MetricResul
             try:
                 results[metric.name] = _as_result(metric.compute(context))
             except Exception as error:  # one metric's failure must not lose the others
+                first_line = (str(error).strip().splitlines() or [""])[0]
                 results[metric.name] = MetricResult(
-                    None, f"failed: {type(error).__name__}: {error}")
+                    None, f"failed: {type(error).__name__}: {first_line}")
         seconds[metric.name] = time.perf_counter() - start
     return results, seconds

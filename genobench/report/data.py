@@ -143,10 +143,10 @@ def _suite_table(name: str, records: list[JobRecord], metrics: dict[str, dict],
         row.update(fidelity=verdict.get("fidelity"), families=verdict.get("families") or {},
                    privacy_passed=(verdict.get("privacy") or {}).get("passed"))
     # Generators passing the privacy gates first, by fidelity; then unassessed, then failing;
-    # the reference rows last.
+    # generators without a fidelity (every job failed) after them; the reference rows last.
     gate_order = {True: 0, None: 1, False: 2}
-    rows.sort(key=lambda row: (row["is_reference"], gate_order[row["privacy_passed"]],
-                               row["fidelity"] is None, -(row["fidelity"] or 0.0)))
+    rows.sort(key=lambda row: (row["is_reference"], row["fidelity"] is None,
+                               gate_order[row["privacy_passed"]], -(row["fidelity"] or 0.0)))
     return dict(name=name, info=dict(records[0].suite_info), metrics=columns, rows=rows,
                 noise_floor=floor, pareto=pareto(rows), not_applicable=not_applicable)
 
@@ -158,9 +158,11 @@ def _row(generator: str, records: list[JobRecord], columns: list[str]) -> dict:
     info = records[0].generator_info
     cells = {}
     for name in columns:
-        values, notes = [], []
+        values, notes, draws = [], [], []
         for record in ok:
             value = record.value(name)
+            if name in record.metrics and record.metrics[name].draws:
+                draws += [d for d in record.metrics[name].draws if d is not None]
             note = (one_line(record.metrics[name].note) if name in record.metrics else "") \
                 or (None if value is not None else "not computed")
             if value is not None:
@@ -169,8 +171,10 @@ def _row(generator: str, records: list[JobRecord], columns: list[str]) -> dict:
                 notes.append(note)
         cells[name] = dict(
             mean=float(np.mean(values)) if values else None,
-            # Sample standard deviation (ddof 1) over seeds: seeds are a sample of runs.
-            std=float(np.std(values, ddof=1)) if len(values) > 1 else None,
+            # Sample standard deviation (ddof 1) over seeds: seeds are a sample of runs; a
+            # reference row's over its reference draws (independent samples of real data).
+            std=(float(np.std(draws, ddof=1)) if len(draws) > 1
+                 else float(np.std(values, ddof=1)) if len(values) > 1 else None),
             n=len(values), notes=notes, best=False, rank=None, at_floor=False)
     status = "ok" if not failed else "partial" if ok else "failed"
     return dict(generator=generator, is_reference=bool(info.get("is_reference")),
