@@ -1,4 +1,5 @@
-"""A whole benchmark run: plan the jobs, prepare the suites, execute, store, render.
+"""A whole benchmark run: plan the jobs, prepare the suites, execute, store, render; and
+preparing suites ahead of a run (:func:`prepare_suites`).
 
 This is what ``genobench run`` calls. Each record is written atomically the moment its job
 ends, so a run that is interrupted loses only the jobs in flight; ``resume=True`` skips jobs
@@ -9,7 +10,10 @@ into a folder with records adds to them (:mod:`genobench.outputs`).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import results as results_module
@@ -111,3 +115,55 @@ def run_benchmark(specs: list[SuiteSpec], out: Path, *, executor, resume: bool =
             raise ResultsError(f"{out}: the run produced no records")
         leaderboard = render_leaderboard(records, out, title=title)
     return RunSummary(out, todo, skipped, records, leaderboard, earlier, removed)
+
+
+def _prepare_one(spec: SuiteSpec, *, refresh: bool) -> tuple[str, dict]:
+    """Materialize one suite; module level so a process pool can run it."""
+    return spec.name, materialize(spec, refresh=refresh).info
+
+
+def prepare_suites(specs: list[SuiteSpec], *, refresh: bool = False, jobs: int = 1,
+                   on_start: Callable | None = None, on_done: Callable | None = None) -> None:
+    """Materialize ``specs`` ahead of a run (``genobench prepare``), ``jobs`` suites at once in
+    spawned processes.
+
+    Cached suites are announced at once; suites joining other suites (``kind = "suites"``)
+    come last, when their members are cached. A failure, Ctrl-C or SIGTERM starts no further
+    suite.
+
+    :param on_start: called as ``on_start(name, cached=bool)`` when a suite starts.
+    :param on_done: called as ``on_done(name, info)`` with what materialize reports.
+    """
+    on_start = on_start or (lambda name, cached: None)
+    on_done = on_done or (lambda name, info: None)
+    one = functools.partial(_prepare_one, refresh=refresh)
+    cached = {spec.name: not refresh and cache_folder(spec).is_dir() for spec in specs}
+    joined = [spec for spec in specs if spec.source.get("kind") == "suites"]
+    specs = [spec for spec in specs if spec.source.get("kind") != "suites"]
+    for spec in specs + joined:  # cached ones are announced (and done) at once
+        if cached[spec.name]:
+            on_start(spec.name, cached=True)
+    todo = [spec for spec in specs if not cached[spec.name]]
+    if jobs > 1 and len(todo) > 1:
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            futures = [pool.submit(one, spec) for spec in todo]
+            for spec in todo[:jobs]:  # the pool takes suites in order, `jobs` at a time
+                on_start(spec.name, cached=False)
+            waiting = todo[jobs:]
+            for future in as_completed(futures):
+                on_done(*future.result())
+                if waiting:
+                    on_start(waiting.pop(0).name, cached=False)
+        except BaseException:  # an error, Ctrl-C or SIGTERM: start no further suite
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    else:
+        for spec in todo:
+            on_start(spec.name, cached=False)
+            on_done(*one(spec))
+    for spec in [s for s in specs if cached[s.name]] + joined:
+        if not cached[spec.name]:
+            on_start(spec.name, cached=False)
+        on_done(*one(spec))

@@ -6,7 +6,6 @@ as one ``Error:`` line with exit status 1, never as a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -298,13 +297,6 @@ def report(results, out, title):
     _print_summary(paths)
 
 
-def _prepare_one(spec, *, refresh: bool):
-    """Materialize one suite; module level so ``prepare -j N`` can send it to a process."""
-    from .suites import materialize
-
-    return spec.name, materialize(spec, refresh=refresh).info
-
-
 @main.command()
 @click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--refresh", is_flag=True, help="Rebuild even when cached.")
@@ -312,46 +304,13 @@ def _prepare_one(spec, *, refresh: bool):
 @size_option
 def prepare(suites, refresh, jobs):
     """Materialize SUITES ahead of time (simulate or read, apply the panel, split, cache)."""
+    from .benchmark import prepare_suites
     from .progress import PrepareProgress
-    from .suites import cache_folder
 
     specs = _load_specs(suites)
-    one = functools.partial(_prepare_one, refresh=refresh)
-    cached = {spec.name: not refresh and cache_folder(spec).is_dir() for spec in specs}
-    # Suites joining other suites (cow_all) come last: their members are then cached.
-    joined = [spec for spec in specs if spec.source.get("kind") == "suites"]
-    specs = [spec for spec in specs if spec.source.get("kind") != "suites"]
-    with PrepareProgress(console, total=len(specs) + len(joined), jobs=jobs) as progress:
-        for spec in specs + joined:  # cached ones are announced (and done) at once
-            if cached[spec.name]:
-                progress.suite_started(spec.name, cached=True)
-        todo = [spec for spec in specs if not cached[spec.name]]
-        if jobs > 1 and len(todo) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
-            try:
-                futures = [pool.submit(one, spec) for spec in todo]
-                for spec in todo[:jobs]:  # the pool takes suites in order, `jobs` at a time
-                    progress.suite_started(spec.name, cached=False)
-                waiting = todo[jobs:]
-                for future in as_completed(futures):
-                    progress.suite_done(*future.result())
-                    if waiting:
-                        progress.suite_started(waiting.pop(0).name, cached=False)
-            except BaseException:  # an error, Ctrl-C or SIGTERM: start no further suite
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown()
-        else:
-            for spec in todo:
-                progress.suite_started(spec.name, cached=False)
-                progress.suite_done(*one(spec))
-        for spec in [s for s in specs if cached[s.name]] + joined:
-            if not cached[spec.name]:
-                progress.suite_started(spec.name, cached=False)
-            progress.suite_done(*one(spec))
+    with PrepareProgress(console, total=len(specs), jobs=jobs) as progress:
+        prepare_suites(specs, refresh=refresh, jobs=jobs, on_start=progress.suite_started,
+                       on_done=progress.suite_done)
 
 
 @main.command()
@@ -380,11 +339,7 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
     The output is usable downstream: PLINK, bcftools and tabix read it. Real-data suites keep
     their REF/ALT letters; simulated ones get A/C placeholders (dosage counts the ALT allele).
     """
-    import numpy as np
-    import pandas as pd
-
-    from .data import check_dosages
-    from .errors import GeneratorError
+    from . import lifecycle
     from .generators import FitContext
     from .io import write_genotypes
     from .modelfile import load_model
@@ -396,8 +351,7 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
         raise GenobenchError(f"--out {out}: use a .vcf, .vcf.gz or .bed file name")
     spec = _load_specs([suite_path])[0]
     suite = materialize(spec)
-    rng = np.random.default_rng(seed)  # the same child seeds as a benchmark job's
-    fit_seed, generate_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+    seeds = lifecycle.job_seeds(seed)  # the same child seeds as a benchmark job's
     if model_path is not None:
         # A model file holds arrays and a JSON header only (genobench.modelfile): pickles are
         # refused unread; the generator and the suite's panel are checked before building.
@@ -406,43 +360,22 @@ def generate(generator_name, suite_path, n, out, seed, profile, model_path, save
                                device=torch_device())
         console.print(f"Loaded {generator_name} from {model_path}")
     else:
-        cls = get_generator(generator_name)
         options = dict(spec.generators.get(generator_name, {}))
         options.update(_parse_options(option_values).get(generator_name, {}))
-        generator = cls(**options)
+        # build and fit as a benchmark job does (genobench.lifecycle); a fault of the plugin is
+        # one Error: line naming the phase
+        generator = lifecycle.build(get_generator(generator_name), options)
         context = FitContext(validation=suite.validation, source=suite.source, suite=suite.name,
                              profile=profile or spec.run.profile, device=torch_device())
         console.print(f"Training {generator_name} on {suite.name} "
                       f"({suite.train.n_samples} individuals x {suite.train.n_snps} SNPs)")
-        try:
-            generator.fit(suite.train, seed=fit_seed, context=context)
-        except GenobenchError:
-            raise
-        except Exception as error:  # the plugin's fault: one line, as a benchmark row says it
-            raise GeneratorError(f"generator {generator_name!r} failed in fit: "
-                                 f"{type(error).__name__}: {error}") from None
+        lifecycle.fit(generator, suite.train, name=generator_name, seeds=seeds, context=context)
         if save_model is not None:
             generator.save(save_model, snp_ids=suite.train.snp_ids, suite=suite.name)
             console.print(f"Saved the trained generator: {save_model}")
-    phenotypes = None
-    if generator.supports_phenotypes and suite.train.phenotypes is not None:
-        # Condition on real phenotype vectors drawn from the training individuals.
-        rows = rng.choice(suite.train.n_samples, size=n, replace=n > suite.train.n_samples)
-        phenotypes = suite.train.phenotypes.iloc[rows].reset_index(drop=True)
-    try:
-        output = generator.generate(
-            n, seed=generate_seed,
-            phenotypes=None if phenotypes is None else phenotypes.to_numpy(np.float64))
-    except GenobenchError:
-        raise
-    except Exception as error:
-        raise GeneratorError(f"generator {generator_name!r} failed in generate: "
-                             f"{type(error).__name__}: {error}") from None
-    dosages = check_dosages(output, who=f"generator {generator_name!r} output", n_samples=n,
-                            n_snps=suite.train.n_snps)
-    synthetic = suite.train.with_dosages(
-        dosages, sample_prefix=f"{generator_name}_",
-        phenotypes=None if phenotypes is None else pd.DataFrame(phenotypes))
+    output = lifecycle.generate(generator, suite.train, n, name=generator_name, seeds=seeds)
+    synthetic = suite.train.with_dosages(output.dosages, sample_prefix=f"{generator_name}_",
+                                         phenotypes=output.conditioning)
     source, options = source_options(spec)
     alleles = None
     if hasattr(source, "alleles"):  # real-data sources know the REF/ALT letters
@@ -541,6 +474,7 @@ def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard
     from .registry import get_metric
     from .results import write_json_atomic
     from .runner import torch_device
+    from .summary import evaluation_scorecard_table
 
     for name in metrics:
         get_metric(name)  # an unknown name fails before any file is read
@@ -620,34 +554,6 @@ def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard
                 from None
         if not quiet:
             console.print(f"Wrote {json_path}")
-
-
-def evaluation_scorecard_table(scored):
-    """The scorecard of ``genobench evaluate`` as a rich table: a row per set scored."""
-    from rich.table import Table
-
-    from .scorecard import SCORED_FAMILIES
-
-    rows = scored.scorecard["generators"]
-    table = Table(title=f"scorecard (0 = baseline, 1 = real data; {scored.sizes['compared']} "
-                        f"individuals per set; reference: {scored.sizes['reference']})",
-                  title_justify="left")
-    for column in ("set", "fidelity", *SCORED_FAMILIES, "privacy"):
-        table.add_column(column, justify="left" if column in ("set", "privacy") else "right")
-
-    def score(value):
-        return "–" if value is None else f"{value:.2f}"
-
-    for name, row in rows.items():
-        verdict = row["privacy"]["passed"]
-        failed = [m for m, gate in row["privacy"]["gates"].items() if gate["passed"] is False]
-        table.add_row(name, score(row["fidelity"]),
-                      *(score(row["families"][f]) for f in SCORED_FAMILIES),
-                      "pass" if verdict else ("fails " + ", ".join(failed)) if verdict is False
-                      else "not assessed (no --train)" if not row["privacy"]["gates"]
-                      or all(g["value"] is None for g in row["privacy"]["gates"].values())
-                      else "not assessed")
-    return table
 
 
 if __name__ == "__main__":  # pragma: no cover

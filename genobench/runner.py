@@ -1,25 +1,27 @@
-"""Benchmark jobs: one (suite x generator x seed) each, from fit to a stored result record.
+"""Benchmark jobs: one (suite x generator x seed) each, from fit to a job record.
 
 :func:`plan` turns suite specs and command-line choices into :class:`Job` objects; :func:`run_job`
-does one job completely (fit on train, generate as many individuals as the test split, validate
-the output, evaluate against test and train) and returns its record, turning any fault of the
-generator into a failed record instead of an exception. Executors (:mod:`genobench.executors`)
-decide where jobs run; :func:`run` ties it together and writes each record as soon as it exists.
+does one job completely (the generator's life in :mod:`genobench.lifecycle`: fit on train,
+generate as many individuals as the test split, check the output; then evaluate against test and
+train) and returns its :class:`~genobench.records.JobRecord`, turning any fault of the generator
+into a failed record instead of an exception. Executors (:mod:`genobench.executors`) decide where
+jobs run; :func:`genobench.benchmark.run_benchmark` ties it together and stores each record as
+soon as it exists.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import traceback
 from pathlib import Path
 
 import numpy as np
 
 from . import results as results_module
 from .anchors import ANCHORS, REFERENCE
-from .data import GenotypeData, check_dosages
+from .data import GenotypeData
 from .errors import GenobenchError, ResultsError, SpecError
 from .generators import FitContext
+from .lifecycle import GeneratorFault, build, fit, generate, job_seeds
 from .metrics.base import EvaluationContext, evaluate
 from .records import JobRecord, MetricInfo, MetricValue, PhaseTiming, job_id
 from .registry import get_generator, get_metric, get_registry, provider_of
@@ -143,11 +145,6 @@ def failed_record(job: Job, error: str, detail: str | None = None,
     return (record or base_record(job)).failed(error, detail)
 
 
-def _short_traceback(limit: int = 12) -> str:
-    lines = traceback.format_exc().strip().splitlines()
-    return "\n".join(lines[-limit:])
-
-
 def run_job(job: Job, *, progress=None) -> JobRecord:
     """Fit, generate, validate and evaluate one job; always returns a record.
 
@@ -158,52 +155,30 @@ def run_job(job: Job, *, progress=None) -> JobRecord:
     suite = materialize(spec)
     record = dataclasses.replace(
         base_record(job), suite_info={k: v for k, v in suite.info.items() if k != "seconds"})
-    timing: dict[str, PhaseTiming] = {}
     cls = get_generator(job.generator)
     device = torch_device()
-    rng = np.random.default_rng(job.seed)
-    fit_seed, generate_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+    seeds = job_seeds(job.seed)
     context = FitContext(validation=suite.validation, reference=suite.reference_draws,
                          source=suite.source, suite=suite.name, profile=job.profile,
                          time_limit=job.time_limit, device=device, progress=progress)
-    phase = "init"
-    try:
-        generator = cls(**dict(job.options))
-        phase = "fit"
-        if progress:  # the phase, for the progress display
-            progress(phase=phase)
-        with measure() as usage:
-            generator.fit(suite.train, seed=fit_seed, context=context)
-        timing["fit"] = PhaseTiming(**usage.as_dict())
-        phase = "generate"
-        if progress:
-            progress(phase=phase)
-        n = suite.test.n_samples
-        conditioning = conditioning_phenotypes(suite.train, n, seed=generate_seed) \
-            if cls.supports_phenotypes else None
-        phenotypes = None if conditioning is None else conditioning.to_numpy(dtype=np.float64)
-        with measure() as usage:
-            output = generator.generate(n, seed=generate_seed, phenotypes=phenotypes)
-        timing["generate"] = PhaseTiming(**usage.as_dict())
-        phase = "output check"
-        dosages = check_dosages(output, who=f"generator {job.generator!r} output",
-                                n_samples=n, n_snps=suite.test.n_snps)
-    except Exception as error:  # the plugin's fault: a failed row, the run goes on
-        message = str(error).splitlines()[0] if str(error) else ""
-        if phase == "output check":
-            reason = message
-        else:
-            reason = (f"generator {job.generator!r} failed in {phase}: "
-                      f"{type(error).__name__}: {message}")
-        return dataclasses.replace(record, timing=timing).failed(reason, _short_traceback())
+    timing: dict[str, PhaseTiming] = {}
+    try:  # the generator's faults become a failed row; the run goes on
+        generator = build(cls, dict(job.options))
+        timing["fit"] = fit(generator, suite.train, name=job.generator, seeds=seeds,
+                            context=context, progress=progress)
+        output = generate(generator, suite.train, suite.test.n_samples, name=job.generator,
+                          seeds=seeds, progress=progress)
+    except GeneratorFault as fault:
+        return dataclasses.replace(record, timing=timing).failed(str(fault), fault.detail)
+    timing["generate"] = output.timing
     truth = truth_from_info(suite.info)
     if cls.is_reference and job.generator == REFERENCE:
         # The reference row is scored on every reference draw (real individuals with their
         # own phenotypes): the mean is its value, the spread each metric's noise floor.
         sets = suite.reference_draws
     else:
-        sets = [synthetic_set(suite, dosages, job.generator, conditioning, truth,
-                              seed=int(rng.integers(0, 2**31 - 1)))]
+        sets = [synthetic_set(suite, output.dosages, job.generator, output.conditioning, truth,
+                              seed=seeds.phenotypes)]
     if progress:
         progress(phase="evaluate")
     evaluations = [evaluate_synthetic(suite.test, synthetic, train=suite.train, spec=spec,
@@ -218,21 +193,6 @@ def run_job(job: Job, *, progress=None) -> JobRecord:
         metric_info={name: MetricInfo.from_json(dict(raw, name=name))
                      for name, raw in info.items()},
         timing=dict(timing, evaluate=PhaseTiming.from_json(usage)))
-
-
-def conditioning_phenotypes(train: GenotypeData, n: int, *, seed: int):
-    """Phenotypes to condition a generator on: ``n`` rows drawn from the training split's
-    phenotype table (without replacement while it has enough rows), or None without one.
-
-    Never the test split's: the association metrics score synthetic individuals against the
-    test split, and conditioning on the very people scored would leak them (Xie et al. 2026
-    condition on phenotypes of the training data's distribution).
-    """
-    if train.phenotypes is None or not train.n_samples:
-        return None
-    rows = np.random.default_rng(seed).choice(train.n_samples, size=n,
-                                              replace=n > train.n_samples)
-    return train.phenotypes.iloc[np.sort(rows)].reset_index(drop=True)
 
 
 def synthetic_set(suite, dosages: np.ndarray, generator: str, conditioning, truth, *,

@@ -1,4 +1,5 @@
-"""The end-of-run summary in the terminal: the scorecard in tables that fit 100 columns.
+"""The end-of-run summary in the terminal: the scorecard in tables that fit 100 columns; and
+the scorecard ``genobench evaluate`` prints.
 
 It reads the leaderboard's data (``leaderboard.json``): per suite, the family scores, fidelity
 and privacy verdict of each generator from ``scorecard``, in the order of ``ranking``. A
@@ -114,3 +115,25 @@ def summary_tables(data: dict) -> list[Table]:
         return tables
     table = ranking_table(data)
     return [table] if table is not None else []
+
+
+def evaluation_scorecard_table(scored):
+    """The scorecard of ``genobench evaluate`` as a rich table: a row per set scored
+    (``scored``: a :class:`genobench.evaluation.Evaluation` with a scorecard)."""
+    rows = scored.scorecard["generators"]
+    table = Table(title=f"scorecard (0 = baseline, 1 = real data; {scored.sizes['compared']} "
+                        f"individuals per set; reference: {scored.sizes['reference']})",
+                  title_justify="left")
+    for column in ("set", "fidelity", *FAMILIES, "privacy"):
+        table.add_column(column, justify="left" if column in ("set", "privacy") else "right")
+
+    for name, row in rows.items():
+        verdict = row["privacy"]["passed"]
+        failed = [m for m, gate in row["privacy"]["gates"].items() if gate["passed"] is False]
+        table.add_row(name, _score(row["fidelity"]),
+                      *(_score(row["families"][f]) for f in FAMILIES),
+                      "pass" if verdict else ("fails " + ", ".join(failed)) if verdict is False
+                      else "not assessed (no --train)" if not row["privacy"]["gates"]
+                      or all(g["value"] is None for g in row["privacy"]["gates"].values())
+                      else "not assessed")
+    return table

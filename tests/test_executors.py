@@ -12,9 +12,8 @@ import time
 import pytest
 
 from genobench.benchmark import run_benchmark
-from genobench.dask_executor import DaskExecutor
 from genobench.errors import ResultsError
-from genobench.executors import InlineExecutor, ProcessExecutor
+from genobench.executors import DaskExecutor, InlineExecutor, ProcessExecutor
 from genobench.outputs import OutputLock
 from genobench.runner import plan
 from genobench.suites import load_spec

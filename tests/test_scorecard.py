@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from genobench.lifecycle import conditioning_phenotypes
 from genobench.records import MetricInfo
-from genobench.runner import conditioning_phenotypes, plan
+from genobench.runner import plan
 from genobench.scorecard import ranking, resolution, scale, scorecards, suite_scorecard
 from genobench.suites import load_spec
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from genobench.benchmark import run_benchmark
-from genobench.dask_executor import DaskExecutor
+from genobench.executors import DaskExecutor
 from genobench.runner import plan
 from genobench.suites import SIZE_ENV, load_spec, materialize
 

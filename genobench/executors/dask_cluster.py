@@ -1,22 +1,19 @@
-"""Run jobs on a Dask cluster: a local one started for the run, or an existing scheduler.
+"""The Dask executor: jobs on a Dask cluster, a local one started for the run or an existing
+scheduler.
 
-Each job still runs in its own fresh process on the worker (the same isolation and time and
-memory limits as the local executor); records come back to this process as jobs finish and are
-stored at once. Workers must have genobench and the generators' plugins installed.
+Each job still runs in its own fresh process on the worker (:func:`~.isolation.run_isolated`:
+the same isolation and time and memory limits as the process executor); records come back to
+this process as jobs finish and are stored at once. Workers must have genobench and the
+generators' plugins installed. A job carries everything it needs (the suite file's text, its
+size), so a worker on another host builds the client's suite without the client's environment.
 """
 
 from __future__ import annotations
 
-from .errors import GenobenchError
-
-
-def run_isolated(job):
-    """Worker side: run one job in a child process of the worker; return its record."""
-    from .executors import ProcessExecutor
-
-    records = []
-    ProcessExecutor(jobs=1).run([job], lambda _job, record: records.append(record))
-    return records[0]
+from ..errors import GenobenchError
+from ..runner import Job, failed_record
+from .base import OnProgress, OnResult
+from .isolation import run_isolated
 
 
 class DaskExecutor:
@@ -51,13 +48,11 @@ class DaskExecutor:
                                host="127.0.0.1", dashboard_address=None)
         return Client(cluster), cluster
 
-    def run(self, jobs, on_result, on_progress=None):
-        from distributed import as_completed
-
-        from .runner import failed_record
-
+    def run(self, jobs: list[Job], on_result: OnResult, on_progress: OnProgress | None = None):
         if not jobs:
             return
+        from distributed import as_completed
+
         client, cluster = self._client()
         try:
             futures = {client.submit(run_isolated, job, pure=False, key=f"genobench-{job.id}"): job
