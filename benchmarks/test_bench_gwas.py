@@ -4,7 +4,7 @@
 a height-like trait simulated by :func:`genobench.traits.simulate_traits` (200 causal SNPs,
 h2 0.5, a sex effect) and sex as covariate. Both sides start from the files: ours reads the
 phenotype and covariate tables with :func:`genobench.io.read_phenotypes` and streams the
-``.bed`` through :func:`genobench.metrics.association.gwas_plink`; PLINK 2 runs
+``.bed`` through :func:`genobench.kernels.gwas.gwas_plink`; PLINK 2 runs
 ``--glm hide-covar omit-ref`` with the same number of threads (``GENOBENCH_BENCH_THREADS``,
 default 2). Target: at least as fast, data loading included; results equal within 1e-4.
 Best of three rounds on each side (the machine's other load matters more than the mean).
@@ -25,7 +25,7 @@ import torch
 
 from genobench import io
 from genobench.data import GenotypeData
-from genobench.metrics.association import gwas_plink
+from genobench.kernels.gwas import gwas_plink
 from genobench.traits import simulate_traits
 
 N, M = 10_000, 50_000

@@ -39,17 +39,15 @@ name the reference allele ``A`` and the alternate (counted) allele ``C``.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import struct
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
+from .bgzf import BgzfWriter
 from .data import GenotypeData
 from .errors import DataError
 from .messages import GenobenchWarning, warn
@@ -464,48 +462,6 @@ def _check_ids(ids, what: str) -> None:
                             "files cannot carry it")
 
 
-class _BgzfWriter:
-    """Blocked gzip (BGZF, SAM/BAM specification section 4.1) so htslib, PLINK and tabix read
-    the output; each block holds at most 65,280 bytes of text. Blocks are compressed at zlib
-    level 1 (about 10x faster than bgzip's default 6, files about 1.7x larger on genotype
-    text), several at once in threads (zlib releases the GIL)."""
-
-    _BLOCK = 0xFF00
-    _BATCH = 64  # blocks compressed together
-    _EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-
-    def __init__(self, handle, level: int = 1):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._handle, self._level, self._pending = handle, level, bytearray()
-        self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
-
-    def write(self, data: bytes) -> None:
-        self._pending += data
-        if len(self._pending) >= self._BATCH * self._BLOCK:
-            self._flush(full_only=True)
-
-    def _flush(self, full_only: bool) -> None:
-        size = len(self._pending)
-        stop = size - size % self._BLOCK if full_only else size
-        chunks = [bytes(self._pending[i:i + self._BLOCK]) for i in range(0, stop, self._BLOCK)]
-        del self._pending[:stop]
-        for block in self._pool.map(self._block, chunks):
-            self._handle.write(block)
-
-    def _block(self, chunk: bytes) -> bytes:
-        compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
-        payload = compressor.compress(chunk) + compressor.flush()
-        header = struct.pack("<BBBBIBBHBBHH", 31, 139, 8, 4, 0, 0, 255, 6, 66, 67, 2,
-                             len(payload) + 25)
-        return header + payload + struct.pack("<II", zlib.crc32(chunk), len(chunk))
-
-    def close(self) -> None:
-        self._flush(full_only=False)
-        self._pool.shutdown()
-        self._handle.write(self._EOF)
-
-
 def write_vcf(data: GenotypeData, path, *, alleles=None, source: str = "genobench") -> Path:
     """Write unphased diploid genotypes as VCF 4.2 (``.vcf``, or BGZF ``.vcf.gz``).
 
@@ -527,7 +483,7 @@ def write_vcf(data: GenotypeData, path, *, alleles=None, source: str = "genobenc
     n = data.n_samples
     block = max(1, (8 << 20) // max(1, 4 * n))
     with open(path, "wb") as raw:
-        out = _BgzfWriter(raw) if compressed else raw
+        out = BgzfWriter(raw) if compressed else raw
         out.write(("\n".join(header) + "\n").encode())
         for start in range(0, data.n_snps, block):
             stop = min(start + block, data.n_snps)

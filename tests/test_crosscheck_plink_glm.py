@@ -11,7 +11,7 @@ from conftest import require_tool
 
 from genobench.data import GenotypeData
 from genobench.io import write_plink
-from genobench.metrics.association import gwas, gwas_plink
+from genobench.kernels.gwas import gwas, gwas_plink
 from genobench.traits import simulate_traits
 
 #: PLINK 2 prints 6 significant digits.

@@ -15,7 +15,9 @@ from genobench.benchmark import run_benchmark
 from genobench.data import GenotypeData
 from genobench.executors import InlineExecutor
 from genobench.io import read_plink, write_plink
-from genobench.metrics.association import METRICS, GwasBetaR, grm, gwas, gwas_plink, haseman_elston
+from genobench.kernels.gwas import gwas, gwas_plink
+from genobench.kernels.prediction import haseman_elston, vanraden_grm
+from genobench.metrics.association import METRICS, GwasBetaR
 from genobench.metrics.base import EvaluationContext
 from genobench.results import load_results
 from genobench.suites import load_spec, materialize
@@ -107,7 +109,7 @@ def test_grm_and_haseman_elston_recover_heritability():
     rng = np.random.default_rng(3)
     n, m = 1500, 1200
     x = _random_dosages(rng, n, m, 0.05, 0.5)
-    relationships = grm(x)
+    relationships = vanraden_grm(x)
     p = x.mean(axis=0) / 2
     z = x - 2 * p
     np.testing.assert_allclose(relationships, z @ z.T / (2 * p * (1 - p)).sum(), atol=1e-9)

@@ -11,6 +11,8 @@ or ``from genobench.kernels.distances import knn_distances``); the modules are:
 - :mod:`.ld`: Rogers-Huff LD matrices, LD decay, window comparisons, the correlation score;
 - :mod:`.distances`: exact distances, nearest and k nearest neighbours, ball coverage, KING;
 - :mod:`.gram`: integer and scaled Gram matrices, the GRM and PCA (dense or Krylov);
+- :mod:`.gwas`: per-SNP marginal regressions (GWAS), exact, from arrays or a PLINK ``.bed``;
+- :mod:`.prediction`: VanRaden's GRM, Haseman-Elston heritability, GBLUP and an MLP;
 - :mod:`.threads`: :func:`one_thread` for small dense algebra.
 """
 
@@ -26,6 +28,7 @@ from .distances import (
     pairwise_distances,
 )
 from .gram import GRAM_LIMIT, PCA, correlation_score, grm, integer_gram, pca, scaled_gram
+from .gwas import GwasResult, gwas, gwas_plink
 from .ld import (
     LDComparison,
     LDDecay,
@@ -33,6 +36,7 @@ from .ld import (
     ld_matrix,
     ld_window_comparison,
 )
+from .prediction import gblup_predict, haseman_elston, mlp_predict, vanraden_grm
 from .products import (
     FLOAT32_EXACT_K,
     INT32_EXACT_K,
@@ -57,11 +61,12 @@ from .threads import one_thread
 
 __all__ = [
     "FLOAT32_EXACT_K", "GRAM_LIMIT", "INT32_EXACT_K", "KING_THRESHOLDS", "PCA",
-    "CrossNeighbours", "KinshipSummary", "LDComparison", "LDDecay", "allele_frequencies",
-    "as_int8", "correlation_score", "count_values", "cross_nearest_distances",
-    "cross_neighbours", "exact_gram", "exact_product_t", "fixed_point_product",
-    "genotype_counts", "genotype_frequencies", "grm", "heterozygosity", "int8_product",
-    "integer_gram", "king_kinship", "knn_distances", "ld_decay", "ld_matrix",
-    "ld_window_comparison", "nearest_neighbour_distances", "one_thread", "pairwise_distances",
-    "pca", "round_up", "row_dot", "scaled_gram", "scaling", "snp_moments",
+    "CrossNeighbours", "GwasResult", "KinshipSummary", "LDComparison", "LDDecay",
+    "allele_frequencies", "as_int8", "correlation_score", "count_values",
+    "cross_nearest_distances", "cross_neighbours", "exact_gram", "exact_product_t",
+    "fixed_point_product", "gblup_predict", "genotype_counts", "genotype_frequencies", "grm",
+    "gwas", "gwas_plink", "haseman_elston", "heterozygosity", "int8_product", "integer_gram",
+    "king_kinship", "knn_distances", "ld_decay", "ld_matrix", "ld_window_comparison",
+    "mlp_predict", "nearest_neighbour_distances", "one_thread", "pairwise_distances", "pca",
+    "round_up", "row_dot", "scaled_gram", "scaling", "snp_moments", "vanraden_grm",
 ]
