@@ -1,4 +1,4 @@
-"""Benchmarks of the leaderboard and the regression comparison (genobench/report.py,
+"""Benchmarks of the leaderboard and the regression comparison (genobench/report/,
 genobench/compare.py) on a run the size of a full leaderboard: 3 suites x 12 generators x
 5 seeds x 8 metrics, with LD-decay and allele-frequency curves."""
 
