@@ -42,6 +42,7 @@ def _assert_same_values(first, second):
                 assert other == pytest.approx(value, rel=1e-6, abs=1e-9), (job, metric)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_loses_nothing(tiny_suite_file, tmp_path):
     spec = load_spec(tiny_suite_file)
     reference = tmp_path / "reference"
@@ -92,6 +93,7 @@ def test_process_executor_matches_inline(tiny_suite_file, tmp_path):
     _assert_same_values(_metric_values(tmp_path / "inline"), _metric_values(tmp_path / "local"))
 
 
+@pytest.mark.slow
 def test_local_dask_cluster_gives_the_same_results(tiny_suite_file, tmp_path):
     pytest.importorskip("distributed")
     spec = load_spec(tiny_suite_file)
