@@ -23,6 +23,7 @@ from genobench_plugins.deep import (
     correlation_score,
     count_flops,
     knn_precision_recall,
+    one_hot,
     seeded,
     train_loop,
 )
@@ -170,13 +171,24 @@ def test_short_training_lowers_the_loss(fitted, name):
 
 
 @pytest.mark.parametrize("name", list(CLASSES))
-def test_checkpoint_chosen_on_validation_knn_f1(fitted, name):
+def test_checkpoint_chosen_on_validation_knn_f1_and_ld(fitted, name):
     training = fitted[name].training_
     scored = [row for row in training["history"] if "f1" in row]
     assert scored, "no validation happened"
-    assert all(row["score"] == row["f1"] for row in scored)  # the default selection
-    assert training["best_score"] == pytest.approx(max(row["f1"] for row in scored), abs=1e-4)
+    for row in scored:  # the default selection: k-NN F1 and the correlation score (LD)
+        assert row["score"] == pytest.approx((row["f1"] + max(row["correlation"], 0)) / 2,
+                                             abs=1e-3)
+    assert training["best_score"] == pytest.approx(max(row["score"] for row in scored),
+                                                   abs=1e-3)
     assert training["best_epoch"] in [row["epoch"] for row in scored]
+
+
+def test_paper_profile_selects_on_knn_f1_alone(train, validation):
+    assert all(cls.hyperparameters("paper")["selection"] == "f1" for cls in CLASSES.values())
+    generator = VAEGenerator(**{**TINY["vae"], "epochs": 4, "eval_every": 2})
+    generator.fit(train, seed=1, context=FitContext(validation=validation, profile="paper"))
+    scored = [row for row in generator.training_["history"] if "f1" in row]
+    assert scored and all(row["score"] == row["f1"] for row in scored)
 
 
 def test_selection_can_reward_ld(train, validation):
@@ -396,6 +408,22 @@ def test_vae_samples_by_default_and_keeps_argmax(fitted, train, validation):
     # Argmax decoding gives typical individuals: less heterozygosity spread than sampling.
     spread = [np.var(g.generate(200, seed=2), axis=0).mean() for g in (argmax, sampled)]
     assert spread[0] < spread[1]
+
+
+def test_vae_samples_latent_codes_from_the_aggregate_posterior(fitted, train, validation):
+    net = fitted["vae"].net_
+    assert fitted["vae"].config_["latent"] == "posterior"
+    with torch.no_grad():
+        mean, log_var = net.encode(one_hot(torch.as_tensor(train.dosages)))
+    expected = torch.cov(mean.double().T) + torch.diag(log_var.double().exp().mean(0))
+    factor = net.latent_factor.double()
+    assert torch.allclose(net.latent_mean.double(), mean.double().mean(0), atol=1e-5)
+    assert torch.allclose(factor @ factor.T, expected, atol=1e-4)
+    prior = _fit("vae", train, validation, latent="prior", epochs=2)
+    assert torch.equal(prior.net_.latent_mean, torch.zeros(prior.net_.latent_dim))
+    assert torch.equal(prior.net_.latent_factor, torch.eye(prior.net_.latent_dim))
+    with pytest.raises(GeneratorError, match="latent"):
+        _fit("vae", train, validation, latent="mixture", epochs=1)
 
 
 def test_bfloat16_precision_trains_and_is_checked(train, validation):

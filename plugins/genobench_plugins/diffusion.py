@@ -168,12 +168,12 @@ class DiffusionGenerator(TorchGenerator):
       ``beta_end`` 0.02 (linear schedule).
     - ``hidden``: noise-predictor width, default the power of two nearest 2 x PCs within
       256..1024 (paper 2048); ``blocks`` 3; ``time_dim`` 128.
-    - ``epochs`` 1000 (quick 300, paper 20000), ``batch_size`` 64 (paper 2048), ``lr`` 1e-3
+    - ``epochs`` 1000 (quick 150, paper 20000), ``batch_size`` 64 (paper 2048), ``lr`` 1e-3
       (paper 3e-4) with a cosine decay to ``lr`` / 100, AdamW; ``ema`` 0.995: decay of the
       exponential moving average of the weights that generates (0 disables).
     - ``conditional`` True: phenotype embedding added to the noise predictor when the training
       split has phenotypes.
-    - ``eval_every`` 100 (quick 50, paper 100): epochs between k-NN F1 validations (each
+    - ``eval_every`` 100 (quick 75, paper 100): epochs between validations (each
       runs the full reverse chain for the validation individuals, which dominates the cost of
       training on a CPU when frequent).
     """
@@ -189,10 +189,10 @@ class DiffusionGenerator(TorchGenerator):
                     beta_end=0.02, hidden=None, blocks=3, time_dim=128, epochs=1000,
                     batch_size=64, lr=1e-3, ema=0.995, conditional=True, eval_every=100)
     PROFILES = {
-        "quick": dict(max_components=256, steps=500, epochs=300, eval_every=50),
+        "quick": dict(max_components=256, steps=500, epochs=150, eval_every=75),
         "standard": {},
         "paper": dict(steps=1200, hidden=2048, epochs=20000, batch_size=2048, lr=3e-4,
-                      eval_every=100),
+                      eval_every=100, selection="f1"),
     }
 
     # -- networks --------------------------------------------------------------------------

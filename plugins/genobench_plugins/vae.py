@@ -2,7 +2,7 @@
 
 Each individual enters as a one-hot vector (3 per SNP); the decoder returns 3 logits per SNP,
 a softmax over the genotypes 0 / 1 / 2. The loss is the cross-entropy summed over SNPs plus the
-KL divergence of the Gaussian posterior from N(0, I); new individuals decode z ~ N(0, I) and
+KL divergence of the Gaussian posterior from N(0, I); new individuals decode latent codes z and
 take the most likely genotype per SNP (or draw it). Encoder and decoder are residual MLPs with
 BatchNorm and LeakyReLU(0.05) (Xie et al. 2026, GigaScience; Kingma & Welling 2014). The
 decoder's output bias starts at the log training genotype frequencies.
@@ -10,7 +10,10 @@ decoder's output bias starts at the log training genotype frequencies.
 By default each SNP is drawn from its predicted distribution (``decode = "sample"``). The
 paper's argmax decoding (``decode = "argmax"``) makes each individual the most likely genotype
 vector given its latent code: LD is kept, but individuals are less varied than real ones
-(k-NN F1 0.02 on human_chr22 in genobench's first published run).
+(k-NN F1 0.02 on human_chr22 in genobench's first published run). Latent codes come by
+default from a Gaussian fitted to the training individuals' posteriors (``latent =
+"posterior"``), where the decoder was trained, rather than from the prior N(0, I) (the paper,
+``latent = "prior"``), which a VAE trained on a few hundred individuals does not fill.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ class VAENet(nn.Module):
         self.decoder = ResidualMLP(latent_dim, widths[::-1], norm="batch")
         self.logits = nn.Linear(widths[0], 3 * n_snps)
         self.latent_dim = latent_dim
+        # The Gaussian new latent codes are drawn from: z = latent_mean + latent_factor @ e,
+        # e ~ N(0, I). N(0, I), the prior, until fit_latent replaces it (saved with the weights).
+        self.register_buffer("latent_mean", torch.zeros(latent_dim))
+        self.register_buffer("latent_factor", torch.eye(latent_dim))
 
     def encode(self, x: torch.Tensor):
         h = self.encoder(x)
@@ -55,19 +62,55 @@ class VAENet(nn.Module):
         out = self.logits(self.decoder(z))
         return out.reshape(out.shape[0], -1, 3)
 
+    def latent_codes(self, n: int) -> torch.Tensor:
+        """``n`` latent codes from the sampling Gaussian (global generator: call seeded)."""
+        e = torch.randn(n, self.latent_dim, device=self.latent_mean.device)
+        return self.latent_mean + e @ self.latent_factor.T
+
+    @torch.no_grad()
+    def fit_latent(self, x: torch.Tensor | None) -> None:
+        """Set the sampling Gaussian to the moments of the aggregate posterior of ``x``
+        (one-hot training individuals), or back to the prior N(0, I) when ``x`` is None.
+
+        The aggregate posterior, the mixture of the individuals' N(mu_i, sigma_i^2), has mean
+        mean(mu_i) and covariance cov(mu_i) + mean(diag sigma_i^2): the region the decoder was
+        trained on. One Gaussian of these moments (ex-post density estimation, Ghosh et al.
+        2020, ICLR) keeps no individual's code, so it copies no training individual.
+        """
+        if x is None:
+            self.latent_mean.zero_()
+            self.latent_factor.copy_(torch.eye(self.latent_dim, device=self.latent_mean.device))
+            return
+        training = self.training
+        self.eval()
+        mean, log_var = self.encode(x)
+        self.train(training)
+        mean, var = mean.double(), log_var.double().exp()
+        covariance = torch.cov(mean.T) + torch.diag(var.mean(0)) if mean.shape[0] > 1 \
+            else torch.diag(var.mean(0))
+        jitter = 1e-6 * covariance.diagonal().mean()
+        eye = torch.eye(self.latent_dim, dtype=covariance.dtype, device=covariance.device)
+        factor = torch.linalg.cholesky(covariance + jitter * eye)
+        self.latent_mean.copy_(mean.mean(0).float())
+        self.latent_factor.copy_(factor.float())
+
 
 class VAEGenerator(TorchGenerator):
     """Variational autoencoder with a per-SNP 3-way softmax decoder.
 
     Hyperparameters (``standard`` profile defaults; ``quick`` and ``paper`` change some):
 
-    - ``epochs`` 200 (quick 100, paper 1000), ``batch_size`` 64 (paper 256),
+    - ``epochs`` 200 (quick 30, paper 1000), ``batch_size`` 64 (paper 256),
       ``lr`` 1e-3 (paper 5e-4): Adam.
     - ``hidden``: encoder widths, default ``[w, w/2, w/4]`` with w the power of two nearest
       0.6 x SNPs within 128..``max_width`` (512; paper 1024: 1,771 SNPs -> 1024/512/256, the
       paper's cow chr14 net).
     - ``latent_dim``: default w / 8, at least 16 (128 for w = 1024, as in the paper).
-    - ``beta`` 1.0: weight of the KL term.
+    - ``beta`` 1.0 (quick 0.3): weight of the KL term.
+    - ``latent`` "posterior" (paper "prior"): where new latent codes come from, a Gaussian with
+      the mean and covariance of the training individuals' aggregate posterior
+      (:meth:`VAENet.fit_latent`, refitted at every validation and for the kept weights), or
+      N(0, I).
     - ``decode`` "sample" (default: each SNP drawn from its predicted distribution, so
       individuals vary as real ones do) or "argmax" (the paper: the most likely genotype).
     - ``temperature`` 1.0: sampling draws from softmax(logits / temperature); below 1 it moves
@@ -75,7 +118,7 @@ class VAEGenerator(TorchGenerator):
       sampling at 1.0 gave LD-decay distance 0.027 and correlation score 0.085, at 0.5 0.015
       and 0.14 (k-NN F1 0.020), against independent_sites' 0.029, 0.0004 (F1 0.039) and the
       paper's argmax 0.008 and 0.20.
-    - ``eval_every`` 10 (paper 20): epochs between k-NN F1 validations.
+    - ``eval_every`` 10 (quick 5, paper 20): epochs between validations.
     """
 
     name = "vae"
@@ -87,11 +130,12 @@ class VAEGenerator(TorchGenerator):
 
     DEFAULTS = dict(epochs=200, batch_size=64, lr=1e-3, hidden=None, latent_dim=None,
                     max_width=512, beta=1.0, decode="sample", temperature=1.0,
-                    eval_every=10)
+                    latent="posterior", eval_every=10)
     PROFILES = {
-        "quick": dict(epochs=100, eval_every=10),
+        "quick": dict(epochs=30, beta=0.3, eval_every=5),
         "standard": {},
-        "paper": dict(epochs=1000, batch_size=256, lr=5e-4, max_width=1024, eval_every=20),
+        "paper": dict(epochs=1000, batch_size=256, lr=5e-4, max_width=1024, latent="prior",
+                      selection="f1", eval_every=20),
     }
 
     def _widths(self, n_snps: int) -> tuple[list[int], int]:
@@ -105,6 +149,8 @@ class VAEGenerator(TorchGenerator):
     def _build(self, extra=None) -> None:
         if self.config_["decode"] not in ("argmax", "sample"):
             raise genobench.GeneratorError("vae: decode must be 'argmax' or 'sample'")
+        if self.config_.get("latent", "prior") not in ("prior", "posterior"):
+            raise genobench.GeneratorError("vae: latent must be 'prior' or 'posterior'")
         widths, latent = self._widths(self.n_snps_)
         self.config_["hidden"], self.config_["latent_dim"] = widths, latent
         self.net_ = VAENet(self.n_snps_, widths, latent).to(self.device_)
@@ -142,15 +188,33 @@ class VAEGenerator(TorchGenerator):
             reconstruction, kl = (totals / data.shape[0]).tolist()
             return dict(loss=reconstruction + beta * kl, reconstruction=reconstruction, kl=kl)
 
+        self._fit_latent = lambda: self.net_.fit_latent(
+            one_hot(data) if config.get("latent", "prior") == "posterior" else None)
         log = self._train(run_epoch, started=started, time_limit=time_limit, progress=progress)
+        # The kept weights' sampling Gaussian (the same as at their validation: the encoder's
+        # eval-mode means and variances are deterministic).
+        self._fit_latent()
+        self._fit_latent = None
         self.net_.eval()
         return log
+
+    def _validator(self):
+        """Validation samples from the sampling Gaussian of the weights being scored."""
+        validate = super()._validator()
+        if validate is None:
+            return None
+
+        def refit_then_validate() -> dict:
+            self._fit_latent()
+            return validate()
+
+        return refit_then_validate
 
     @torch.no_grad()
     def _sample(self, n: int, cond=None) -> torch.Tensor:
         training = self.net_.training
         self.net_.eval()
-        z = torch.randn(n, self.net_.latent_dim, device=self.device_)
+        z = self.net_.latent_codes(n)
         out = dosages_from_logits(self.net_.decode(z), sample=self.config_["decode"] == "sample",
                                   temperature=float(self.config_.get("temperature", 1.0)))
         self.net_.train(training)
