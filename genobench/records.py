@@ -58,6 +58,9 @@ class MetricInfo:
         None for a metric that is no gate.
     :ivar tolerance: the smallest allowance of a gate beyond the reference's value, in the
         metric's units (the reference's own spread counts when larger).
+    :ivar neutral: for a gate whose no-leak value is known whatever the set sizes (privacy
+        loss 0, a membership AUC 0.5, a DCR ratio 1), that value: a reference that sits on the
+        safe side of it by sampling chance does not tighten the gate. None: unknown.
     """
 
     name: str
@@ -72,6 +75,7 @@ class MetricInfo:
     baseline: str = "independent_sites"
     risk: str | None = None
     tolerance: float = 0.0
+    neutral: float | None = None
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

@@ -18,7 +18,9 @@ structure, diversity, association); fidelity is the mean of marginal, ld and str
 Privacy metrics are gates, not scores (:mod:`genobench.metrics.privacy`): each is compared with
 the reference row's value on the same computation, and passes when the generator is no riskier
 than real unseen individuals beyond ``max(2 x sqrt(2) x reference spread, the gate's
-tolerance)`` (sqrt(2): one generator run is as noisy as one reference draw). The
+tolerance)`` (sqrt(2): one generator run is as noisy as one reference draw). Where a gate's
+no-leak value is known whatever the set sizes (privacy loss 0, membership AUC 0.5, DCR ratio
+1), the reference is taken no stricter than that value. The
 ranking sorts generators that pass every gate by fidelity (mean over suites); those that fail a
 gate follow, marked, whatever their fidelity; reference rows are shown but never ranked.
 """
@@ -143,7 +145,14 @@ def _gate(info: MetricInfo, records: list[JobRecord], reference: list[JobRecord]
     # the generator's value is as noisy as a reference draw's: the difference's spread is
     # sqrt(2) times the reference's
     allowance = max(GATE_SPREADS * math.sqrt(2.0) * spread, info.tolerance)
-    threshold = ref_mean + allowance if info.risk == "higher" else ref_mean - allowance
+    # never stricter than no leak at all: a reference on the safe side of the neutral value
+    # by sampling chance (or a bias of the split) does not tighten the gate
+    if info.risk == "higher":
+        anchor = ref_mean if info.neutral is None else max(ref_mean, info.neutral)
+        threshold = anchor + allowance
+    else:
+        anchor = ref_mean if info.neutral is None else min(ref_mean, info.neutral)
+        threshold = anchor - allowance
     passed = None if value is None else bool(
         value <= threshold + 1e-12 if info.risk == "higher" else value >= threshold - 1e-12)
     return dict(value=value, reference=ref_mean, threshold=threshold, passed=passed,

@@ -39,15 +39,15 @@ def _table(title: str, caption: str | None = None) -> Table:
 def scorecard_tables(data: dict) -> list[Table]:
     """One table per suite: generator | fidelity | the five families | privacy.
 
-    Generators come in the ranking's order (best first), reference rows last and in italics.
+    Generators come in the suite's own ranking order (those passing every privacy gate by
+    fidelity, then the others, then those without a fidelity), reference rows last and in
+    italics; the overall ranking over suites is :func:`genobench.scorecard.ranking`.
     :returns: no tables when ``data`` has no scorecard.
     """
     scorecard = data.get("scorecard")
     if not isinstance(scorecard, dict) or not scorecard:
         return []
-    order = [entry.get("generator") for entry in data.get("ranking") or []
-             if isinstance(entry, dict)]
-    position = {name: index + 1 for index, name in enumerate(order)}
+    gate_order = {True: 0, None: 1, False: 2}
     tables = []
     for suite, generators in scorecard.items():
         if not isinstance(generators, dict):
@@ -63,10 +63,17 @@ def scorecard_tables(data: dict) -> list[Table]:
 
         def key(item):
             name, entry = item
-            reference = bool(isinstance(entry, dict) and entry.get("reference"))
-            return (reference, position.get(name, len(position) + 1), name)
+            entry = entry if isinstance(entry, dict) else {}
+            fidelity = entry.get("fidelity")
+            passed = (entry.get("privacy") or {}).get("passed")
+            return (bool(entry.get("reference")), fidelity is None,
+                    gate_order.get(passed, 1), -(fidelity or 0.0), name)
 
-        for name, entry in sorted(generators.items(), key=key):
+        ordered = sorted(generators.items(), key=key)
+        position = {name: index + 1 for index, (name, entry) in enumerate(
+            item for item in ordered if not (isinstance(item[1], dict)
+                                             and item[1].get("reference")))}
+        for name, entry in ordered:
             if not isinstance(entry, dict):
                 continue
             families = entry.get("families") or {}

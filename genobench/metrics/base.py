@@ -54,6 +54,7 @@ class Metric:
         ``independent_sites``; marginal metrics use ``permuted_frequencies``.
     :ivar risk: privacy gates only: the side that signals a leak, "higher" or "lower".
     :ivar tolerance: privacy gates only: the least allowance beyond the reference's value.
+    :ivar neutral: privacy gates only: the value of no leak where set sizes do not bias it.
     """
 
     name: str = ""
@@ -68,6 +69,7 @@ class Metric:
     baseline: str = "independent_sites"
     risk: str | None = None
     tolerance: float = 0.0
+    neutral: float | None = None
     #: True when the metric needs the training split (privacy against train).
     needs_train: bool = False
     #: The options it reads (:mod:`genobench.metrics.options`), with their defaults.
@@ -87,7 +89,8 @@ class Metric:
             name=self.name, label=self.label or self.name, family=self.family,
             direction=self.direction, ideal=self.ideal, range=tuple(self.range),
             description=self.description, citation=self.citation, scored=self.scored,
-            baseline=self.baseline, risk=self.risk, tolerance=self.tolerance)
+            baseline=self.baseline, risk=self.risk, tolerance=self.tolerance,
+            neutral=self.neutral)
 
     def distance_to_ideal(self, value: float) -> float:
         """How far ``value`` is from the best (smaller is better): :class:`MetricInfo`'s."""

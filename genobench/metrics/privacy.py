@@ -90,6 +90,10 @@ class _Gate(Metric):
 
 class PrivacyLossMetric(_Gate):
     name = "privacy_loss"
+    neutral = 0.0
+    # sampling noise of a difference of two AATS on n individuals: about 0.5 / sqrt(n), 0.05 at
+    # n = 100; twice that is the least allowance
+    tolerance = 0.1
     label = "Privacy loss"
     risk = "higher"
     range = (-1.0, 1.0)
@@ -120,6 +124,7 @@ def _quantiles(values: np.ndarray) -> list:
 
 class DCRMetric(_Gate):
     name = "dcr"
+    neutral = 1.0
     label = "DCR ratio"
     risk = "lower"
     range = (0.0, None)
@@ -210,6 +215,10 @@ def membership_auc(member_distances: np.ndarray, other_distances: np.ndarray) ->
 
 class MembershipInferenceMetric(_Gate):
     name = "membership_auc"
+    neutral = 0.5
+    # the AUC's null spread, sqrt((n1 + n2 + 1) / (12 n1 n2)) (Hanley & McNeil 1982), is about
+    # 0.03 for 300 training vs 100 held-out individuals; twice that, rounded up
+    tolerance = 0.07
     label = "Membership inference AUC"
     risk = "higher"
     range = (0.0, 1.0)
