@@ -214,8 +214,8 @@ def _scorecard(baseline: dict, current: dict, tolerance: float) -> list[Change]:
             before, after = old.get("fidelity"), new.get("fidelity")
             if before is not None:
                 allowed = tolerance + (old.get("spread") or 0.0)
-                if after is None:
-                    verdict, reason = "regression", "fidelity no longer computed"
+                if after is None:  # a failed generator or lost metrics: their lines say so
+                    verdict, reason = "info", "fidelity no longer computed"
                 elif before - after > allowed:
                     verdict, reason = "regression", (f"scorecard fidelity fell by "
                                                      f"{before - after:.3f} ({before:.3f} -> "

@@ -370,7 +370,8 @@ def test_file_suites_materialize_with_phenotypes(tmp_path, write_suite, data, ki
     assert set(suite.train.chromosomes) == {"2"}
     assert suite.train.trait_names == ["fat"]
     pooled = {}
-    for split in (suite.train, suite.validation, suite.test):
+    # the reference draws are split off a file suite's individuals first
+    for split in (suite.train, suite.validation, suite.test, suite.reference):
         pooled.update(zip(split.sample_ids, split.phenotypes["fat"], strict=True))
     assert len(pooled) == 60 and pooled["cow000"] == 59.0 and pooled["cow059"] == 0.0
     assert materialize(load_spec(path)).info["cached"] is True
@@ -488,7 +489,7 @@ def test_generate_reports_a_failing_generator_in_one_line(tmp_path, tiny_suite_f
 @pytest.mark.parametrize("args, message", [
     (["--out", "x.txt"], "use a .vcf, .vcf.gz or .bed file name"),
     (["--out", "x.vcf", "--generator", "nobody"], "unknown generator 'nobody'"),
-    (["--out", "x.vcf", "--model", "absent.pkl"], "--model absent.pkl: cannot load"),
+    (["--out", "x.vcf", "--model", "absent.pkl"], "absent.pkl: cannot read the model file"),
 ])
 def test_generate_mistakes_are_one_line(tmp_path, tiny_suite_file, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -151,6 +151,17 @@ def _as_result(outcome) -> MetricResult:
     return result
 
 
+def _one_line_reason(error: Exception) -> str:
+    """An exception as one line; an invalid option names the option and what is expected."""
+    errors = getattr(error, "errors", None)
+    if callable(errors) and type(error).__name__ == "ValidationError":
+        first = error.errors()[0]
+        given = first.get("input")
+        return (f"option {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+                + ("" if isinstance(given, dict) else f" (got {given!r})"))
+    return (str(error).strip().splitlines() or [""])[0]
+
+
 def evaluate(context: EvaluationContext, metrics) -> tuple[dict[str, MetricResult], dict]:
     """Compute each metric in ``metrics`` on ``context``.
 
@@ -166,7 +177,7 @@ def evaluate(context: EvaluationContext, metrics) -> tuple[dict[str, MetricResul
             try:
                 results[metric.name] = _as_result(metric.compute(context))
             except Exception as error:  # one metric's failure must not lose the others
-                first_line = (str(error).strip().splitlines() or [""])[0]
+                first_line = _one_line_reason(error)
                 results[metric.name] = MetricResult(
                     None, f"failed: {type(error).__name__}: {first_line}")
         seconds[metric.name] = time.perf_counter() - start
