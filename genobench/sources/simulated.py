@@ -167,6 +167,31 @@ def _pieces(options: StdpopsimOptions, chromosome: str) -> list[StdpopsimOptions
             for a, b in zip(borders[:-1], borders[1:], strict=True)]
 
 
+def simulated_pieces(options: StdpopsimOptions, *, seed: int,
+                     samples: dict[str, int] | None = None):
+    """Each piece of each chromosome simulated with stdpopsim + msprime, in order.
+
+    :param samples: diploid individuals per population; defaults to ``options.samples``.
+    :param seed: seeds each piece's simulation through ``numpy.random.default_rng``, so
+        :func:`simulate` and :func:`simulate_sites` see the very same tree sequences.
+    :returns: an iterator of (contig id, tree sequence).
+    """
+    import stdpopsim
+
+    samples = dict(options.samples if samples is None else samples)
+    samples = {k: v for k, v in samples.items() if v > 0}
+    engine = stdpopsim.get_engine("msprime")
+    rng = np.random.default_rng(seed)
+    for chromosome in options.chromosomes:
+        for piece in _pieces(options, chromosome):
+            _, model, contig, contig_id = _species_model_contig(piece, chromosome)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # model vs contig recombination rate notice
+                ts = engine.simulate(model, contig, samples,
+                                     seed=int(rng.integers(1, 2**31 - 1)))
+            yield contig_id, ts
+
+
 def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | None = None,
              sample_prefix: str = "") -> GenotypeData:
     """Simulate the suite's individuals (or ``samples`` instead) with stdpopsim + msprime.
@@ -175,27 +200,15 @@ def simulate(options: StdpopsimOptions, *, seed: int, samples: dict[str, int] | 
     :param seed: seeds each chromosome's simulation through ``numpy.random.default_rng``.
     :returns: all biallelic segregating sites of every chromosome, in order.
     """
-    import stdpopsim
-
-    samples = dict(options.samples if samples is None else samples)
-    samples = {k: v for k, v in samples.items() if v > 0}
-    engine = stdpopsim.get_engine("msprime")
-    rng = np.random.default_rng(seed)
     parts, positions, chromosomes, population_names = [], [], [], None
-    for chromosome in options.chromosomes:
-        for piece in _pieces(options, chromosome):
-            _, model, contig, contig_id = _species_model_contig(piece, chromosome)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # model vs contig recombination rate notice
-                ts = engine.simulate(model, contig, samples,
-                                     seed=int(rng.integers(1, 2**31 - 1)))
-            dosages, pos, population = tree_sequence_dosages(ts, min_maf=options.min_maf)
-            names = np.array([ts.population(p).metadata.get("name", str(p))
-                              for p in population])
-            population_names = names if population_names is None else population_names
-            parts.append(dosages)
-            positions.append(pos)
-            chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
+    for contig_id, ts in simulated_pieces(options, seed=seed, samples=samples):
+        dosages, pos, population = tree_sequence_dosages(ts, min_maf=options.min_maf)
+        names = np.array([ts.population(p).metadata.get("name", str(p))
+                          for p in population])
+        population_names = names if population_names is None else population_names
+        parts.append(dosages)
+        positions.append(pos)
+        chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
     dosages = np.concatenate(parts, axis=1)
     positions = np.concatenate(positions)
     chromosomes = np.concatenate(chromosomes)
@@ -321,31 +334,19 @@ def simulate_sites(options: StdpopsimOptions, *, seed: int,
     """:func:`simulate` without decoding: the same simulations (same seeds), summarised per
     site (:class:`SiteCounts`), for choosing a panel at sizes where decoding every site
     would not fit in memory."""
-    import stdpopsim
-
-    samples = dict(options.samples if samples is None else samples)
-    samples = {k: v for k, v in samples.items() if v > 0}
-    engine = stdpopsim.get_engine("msprime")
-    rng = np.random.default_rng(seed)
     pieces, positions, chromosomes, counts, population_names = [], [], [], [], None
     first = 0
-    for chromosome in options.chromosomes:
-        for piece in _pieces(options, chromosome):
-            _, model, contig, contig_id = _species_model_contig(piece, chromosome)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # model vs contig recombination rate notice
-                ts = engine.simulate(model, contig, samples,
-                                     seed=int(rng.integers(1, 2**31 - 1)))
-            site_ids, pos, count = site_allele_counts(ts, min_maf=options.min_maf)
-            if population_names is None:
-                _, _, population = _diploid_nodes(ts)
-                population_names = np.array([ts.population(p).metadata.get("name", str(p))
-                                             for p in population])
-            pieces.append((ts, site_ids, first))
-            first += site_ids.size
-            positions.append(pos)
-            counts.append(count)
-            chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
+    for contig_id, ts in simulated_pieces(options, seed=seed, samples=samples):
+        site_ids, pos, count = site_allele_counts(ts, min_maf=options.min_maf)
+        if population_names is None:
+            _, _, population = _diploid_nodes(ts)
+            population_names = np.array([ts.population(p).metadata.get("name", str(p))
+                                         for p in population])
+        pieces.append((ts, site_ids, first))
+        first += site_ids.size
+        positions.append(pos)
+        counts.append(count)
+        chromosomes.append(np.full(len(pos), contig_id.removeprefix("chr")))
     return SiteCounts(pieces, np.concatenate(positions), np.concatenate(chromosomes),
                       np.concatenate(counts), _sample_ids(population_names, sample_prefix),
                       population_names)
