@@ -21,11 +21,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from genobench import io
 from genobench.data import GenotypeData
 from genobench.kernels.gwas import gwas_plink
+from genobench.kernels.threads import torch_threads
 from genobench.traits import simulate_traits
 
 N, M = 10_000, 50_000
@@ -84,10 +84,8 @@ def plink_glm(bed, out) -> float:
 
 @pytest.fixture(autouse=True)
 def _threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(THREADS):
+        yield
 
 
 def test_gwas_vs_plink2_glm(benchmark, files, tmp_path):

@@ -26,10 +26,10 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from genobench import io
 from genobench.data import GenotypeData
+from genobench.kernels.threads import torch_threads
 from genobench.metrics import gram, kernels, neighbours, privacy
 from genobench.metrics.base import EvaluationContext
 from genobench.resources import measure
@@ -101,10 +101,8 @@ def sets(request):
 
 @pytest.fixture(autouse=True)
 def _threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(THREADS):
+        yield
 
 
 def timed(function, *args, **kwargs):

@@ -60,20 +60,18 @@ class IndependentSites(Generator):
         return hardy_weinberg_sample(self.frequencies_, n, seed=seed)
 
 
-class PermutedFrequencies(Generator):
+class PermutedFrequencies(IndependentSites):
     """The training frequency spectrum on the wrong SNPs: p permuted across SNPs, then HWE."""
 
     name = MARGINAL_BASELINE
     description = ("Baseline of marginal metrics: the training allele frequencies permuted "
                    "across SNPs, each SNP drawn under Hardy-Weinberg: right spectrum, wrong SNPs")
     citation = "Baseline (issue 'A verdict that cannot be gamed')"
+    supports_phenotypes = False
 
     def fit(self, train: GenotypeData, *, seed: int, context: FitContext | None = None) -> None:
         rng = np.random.default_rng(seed)
         self.frequencies_ = rng.permutation(train.allele_frequencies())
-
-    def generate(self, n: int, *, seed: int, phenotypes=None) -> np.ndarray:
-        return hardy_weinberg_sample(self.frequencies_, n, seed=seed)
 
 
 class RealHoldout(Generator):

@@ -8,6 +8,18 @@ import torch
 
 
 @contextlib.contextmanager
+def torch_threads(count: int):
+    """Run torch on ``count`` threads inside the block, restoring the previous count after
+    (benchmarks measure at a stated thread count)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
 def one_thread():
     """Run small dense algebra (a few-hundred-row eigh, a logistic regression) on one thread.
 
