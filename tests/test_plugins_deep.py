@@ -435,13 +435,15 @@ def test_bfloat16_precision_trains_and_is_checked(train, validation):
 
 def test_vae_temperature_moves_sampling_towards_argmax(fitted):
     vae = fitted["vae"]
+    default = vae.config_["temperature"]
+    assert default == VAEGenerator.hyperparameters("standard")["temperature"] > 1.0
     vae.config_.update(decode="argmax")
     try:
         argmax = vae.generate(100, seed=3)
         vae.config_.update(decode="sample", temperature=0.01)
         cold = vae.generate(100, seed=3)
     finally:
-        vae.config_.update(decode="sample", temperature=1.0)
+        vae.config_.update(decode="sample", temperature=default)
     warm = vae.generate(100, seed=3)
     assert (cold == argmax).mean() > 0.99
     assert (warm == argmax).mean() < (cold == argmax).mean()
