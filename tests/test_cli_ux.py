@@ -138,7 +138,10 @@ def test_lock_removed_after_a_signal(slow_site, tiny_suite_file, tmp_path, signu
     process = subprocess.Popen(
         [sys.executable, "-m", "genobench.cli", "run", str(tiny_suite_file), "--out", str(out),
          "-g", "sleeps_in_fit", "--option", "sleeps_in_fit.seconds=120", "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job (nohup, CI runners) ignores SIGINT, and Python keeps an
+        # ignored SIGINT ignored: give the command a terminal's default disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
     reader.start()
