@@ -224,6 +224,14 @@ def scorecards(records: list[JobRecord | dict]) -> dict[str, dict]:
     return {suite: suite_scorecard(group, infos) for suite, group in suites.items()}
 
 
+def verdict_order(fidelity: float | None, privacy_passed: bool | None) -> tuple:
+    """Sort key of the verdict, best first: a fidelity before none (failing to run never
+    pays), then passing every gate before unassessed gates before a failed gate, then higher
+    fidelity. The ranking, the leaderboard's suite tables and the terminal summary share it."""
+    gates = {True: 0, None: 1, False: 2}.get(privacy_passed, 1)
+    return (fidelity is None, gates, -(fidelity or 0.0))
+
+
 def ranking(cards: dict[str, dict]) -> list[dict]:
     """Generators best first: those passing every privacy gate by mean fidelity over suites,
     then those whose gates were not all assessed, then those failing a gate; those without a
@@ -259,10 +267,8 @@ def ranking(cards: dict[str, dict]) -> list[dict]:
             spread=max(spreads) if spreads else None, privacy_passed=privacy,
             families={f: float(np.mean(v)) if v else None
                       for f, v in entry["families"].items()}))
-    group = {True: 0, None: 1, False: 2}
-    # without a fidelity (every job failed) last of all: failing to run never pays
-    ranked.sort(key=lambda e: (e["fidelity"] is None, group[e["privacy_passed"]],
-                               -(e["fidelity"] or 0.0), e["generator"]))
+    ranked.sort(key=lambda e: (*verdict_order(e["fidelity"], e["privacy_passed"]),
+                               e["generator"]))
     for position, entry in enumerate(ranked, start=1):
         entry["position"] = position
     keys = ("position", "generator", "fidelity", "spread", "families", "privacy_passed",

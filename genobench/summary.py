@@ -11,9 +11,11 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
+from .scorecard import SCORED_FAMILIES as FAMILIES
+from .scorecard import verdict_order
+
 #: Width the summary is laid out for (columns of a terminal).
 WIDTH = 100
-FAMILIES = ("marginal", "ld", "structure", "diversity", "association")
 
 
 def _score(value) -> str:
@@ -47,7 +49,6 @@ def scorecard_tables(data: dict) -> list[Table]:
     scorecard = data.get("scorecard")
     if not isinstance(scorecard, dict) or not scorecard:
         return []
-    gate_order = {True: 0, None: 1, False: 2}
     tables = []
     for suite, generators in scorecard.items():
         if not isinstance(generators, dict):
@@ -66,8 +67,7 @@ def scorecard_tables(data: dict) -> list[Table]:
             entry = entry if isinstance(entry, dict) else {}
             fidelity = entry.get("fidelity")
             passed = (entry.get("privacy") or {}).get("passed")
-            return (bool(entry.get("reference")), fidelity is None,
-                    gate_order.get(passed, 1), -(fidelity or 0.0), name)
+            return (bool(entry.get("reference")), *verdict_order(fidelity, passed), name)
 
         ordered = sorted(generators.items(), key=key)
         position = {name: index + 1 for index, (name, entry) in enumerate(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import ResultsError
 from ..records import FAMILIES, JobRecord, MetricInfo, as_record, finite
-from ..scorecard import leaderboard_scorecard
+from ..scorecard import leaderboard_scorecard, verdict_order
 from .ranking import noise_floor, pareto, rank_rows
 from .text import one_line
 
@@ -144,9 +144,8 @@ def _suite_table(name: str, records: list[JobRecord], metrics: dict[str, dict],
                    privacy_passed=(verdict.get("privacy") or {}).get("passed"))
     # Generators passing the privacy gates first, by fidelity; then unassessed, then failing;
     # generators without a fidelity (every job failed) after them; the reference rows last.
-    gate_order = {True: 0, None: 1, False: 2}
-    rows.sort(key=lambda row: (row["is_reference"], row["fidelity"] is None,
-                               gate_order[row["privacy_passed"]], -(row["fidelity"] or 0.0)))
+    rows.sort(key=lambda row: (row["is_reference"],
+                               *verdict_order(row["fidelity"], row["privacy_passed"])))
     return dict(name=name, info=dict(records[0].suite_info), metrics=columns, rows=rows,
                 noise_floor=floor, pareto=pareto(rows), not_applicable=not_applicable)
 
