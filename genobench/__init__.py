@@ -18,11 +18,13 @@ from .errors import (
 from .generators import PROFILES, FitContext, Generator
 from .hookspecs import hookimpl
 from .metrics.base import EvaluationContext, Metric, MetricResult
+from .records import MetricInfo
 from .sources.base import SourceOptions, SuiteSource
 
 __all__ = [
     "__version__", "hookimpl", "GenotypeData", "check_dosages", "Generator", "FitContext",
-    "PROFILES", "Metric", "MetricResult", "EvaluationContext", "SuiteSource", "SourceOptions",
+    "PROFILES", "Metric", "MetricInfo", "MetricResult", "EvaluationContext", "SuiteSource",
+    "SourceOptions",
     "GenobenchError", "SpecError", "DataError", "PluginError", "UnknownNameError",
     "GeneratorError", "ResultsError",
 ]

@@ -46,7 +46,7 @@ class MetricInfo:
     """What a metric measures and how its values are read.
 
     :ivar name: registry name.
-    :ivar label: short column heading.
+    :ivar label: short column heading (default: the name).
     :ivar family: one of :data:`FAMILIES`.
     :ivar direction: one of :data:`DIRECTIONS`.
     :ivar ideal: the value a perfect generator would get (None: unknown).
@@ -78,6 +78,8 @@ class MetricInfo:
     neutral: float | None = None
 
     def __post_init__(self):
+        if not self.label:  # the heading defaults to the name
+            object.__setattr__(self, "label", self.name)
         if self.direction not in DIRECTIONS:
             raise ValueError(f"metric {self.name!r}: direction must be one of "
                              f"{', '.join(DIRECTIONS)}, not {self.direction!r}")

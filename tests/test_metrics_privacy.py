@@ -71,7 +71,7 @@ def test_registers_documented_metrics():
         assert metric.label and metric.description and metric.citation
         # a gate: read against the reference row, never ranked by distance to an ideal
         assert (metric.direction, metric.ideal) == ("target", None), metric.name
-        assert metric.info().is_gate and metric.needs_train
+        assert metric.info.is_gate and metric.needs_train
         # at least the sampling noise of the gate's value at the suites' sizes
         assert metric.tolerance == {"exact_copies": 0.0, "privacy_loss": 0.1,
                                     "membership_auc": 0.07}.get(metric.name, 0.05)

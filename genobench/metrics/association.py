@@ -37,13 +37,9 @@ from ..kernels.prediction import (
 )
 from ..traits import TRUTH_KEY, causal_index
 from .base import EvaluationContext, Metric, MetricResult
-from .fidelity import XIE_2026, pearson_r, scatter_subsample
+from .catalogue import metric_info
+from .fidelity import pearson_r, scatter_subsample
 from .options import GwasOptions
-
-HASEMAN_ELSTON_1972 = ("Haseman & Elston 1972, The investigation of linkage between a "
-                       "quantitative trait and a marker locus, Behavior Genetics 2:3-19")
-VANRADEN_2008 = ("VanRaden 2008, Efficient methods to compute genomic predictions, "
-                 "J Dairy Sci 91:4414-4423 (GRM method 1)")
 
 #: Non-significant SNPs kept in the Manhattan-plot curves (significant ones are all kept).
 MANHATTAN_POINTS = 2000
@@ -169,9 +165,6 @@ def manhattan_curves(context: EvaluationContext, real: GwasResult,
 class _AssociationMetric(Metric):
     """Shared flow: per trait a value and a note; the metric is the mean over traits."""
 
-    family = "association"
-    citation = XIE_2026
-
     def per_trait(self, context, trait: str, covariates: list[str]):
         """(value or None, note, curves or None) for one trait both sets carry."""
         raise NotImplementedError
@@ -202,14 +195,7 @@ class _AssociationMetric(Metric):
 
 
 class GwasBetaR(_AssociationMetric):
-    name = "gwas_beta_r"
-    label = "GWAS beta r"
-    direction = "higher"
-    ideal = 1.0
-    range = (-1.0, 1.0)
-    description = ("Pearson correlation of per-SNP GWAS effect sizes (marginal OLS of the "
-                   "phenotype on dosage, adjusted for the trait's covariates), real vs "
-                   "synthetic; mean over traits. Curves: mirrored Manhattan plot data.")
+    info = metric_info("gwas_beta_r")
 
     def per_trait(self, context, trait, covariates):
         real = trait_gwas(context, "real", trait, covariates)
@@ -228,15 +214,7 @@ def _hits(context, which, trait, covariates):
 
 class GwasHitOverlap(_AssociationMetric):
     Options = GwasOptions
-    name = "gwas_hit_overlap"
-    label = "GWAS hit overlap F1"
-    direction = "higher"
-    ideal = 1.0
-    range = (0.0, 1.0)
-    description = ("F1 of Bonferroni-significant SNPs (p < 0.05/M) real vs synthetic: recall = "
-                   "share of real hits with a synthetic hit within the window (option "
-                   "gwas_window, default 100 kb), precision = share of synthetic hits with a "
-                   "real hit within it; undefined when neither set has a hit.")
+    info = metric_info("gwas_hit_overlap")
 
     def per_trait(self, context, trait, covariates):
         window = float(self.settings(context).gwas_window)
@@ -254,16 +232,7 @@ class GwasHitOverlap(_AssociationMetric):
 
 class CausalRecovery(_AssociationMetric):
     Options = GwasOptions
-    name = "causal_recovery"
-    label = "Causal loci recovered F1"
-    direction = "higher"
-    ideal = 1.0
-    range = (0.0, 1.0)
-    description = ("Simulated suites: F1 of the synthetic GWAS hits against the true causal "
-                   "variants (on the panel or not): recall = share of causal variants with a "
-                   "Bonferroni-significant synthetic SNP within the window (gwas_window, "
-                   "default 100 kb), precision = share of hits near a causal variant. The note "
-                   "gives the real data's F1, the practical ceiling at this sample size.")
+    info = metric_info("causal_recovery")
 
     def precondition(self, context):
         if not _truth_traits(context):
@@ -354,44 +323,17 @@ class _PredictionMetric(_AssociationMetric):
 
 
 class TstrR(_PredictionMetric):
-    name = "tstr_r"
-    label = "TSTR prediction r"
-    direction = "higher"
-    ideal = 1.0
-    range = (-1.0, 1.0)
+    info = metric_info("tstr_r")
     key = "r"
-    description = ("Train on synthetic, test on real: Pearson r between the real individuals' "
-                   "covariate-adjusted phenotype and its GBLUP prediction (ridge on "
-                   "standardized SNPs, h2 by leave-one-out) trained on the synthetic "
-                   "individuals. The note adds a small MLP and train-on-real (as many training "
-                   "individuals) for both models.")
-    citation = f"{XIE_2026}; {VANRADEN_2008}"
 
 
 class TstrMse(_PredictionMetric):
-    name = "tstr_mse"
-    label = "TSTR prediction MSE"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 4.0)
+    info = metric_info("tstr_mse")
     key = "mse"
-    description = ("Train on synthetic, test on real: mean squared error of the GBLUP "
-                   "prediction of the real covariate-adjusted phenotype, divided by its "
-                   "variance (1 = no better than the mean; values can exceed 1). The note "
-                   "adds a small MLP and train-on-real.")
-    citation = f"{XIE_2026}; {VANRADEN_2008}"
 
 
 class H2Difference(_AssociationMetric):
-    name = "h2_difference"
-    label = "SNP h2 difference"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 1.0)
-    description = ("|h2_synthetic - h2_real|, SNP heritabilities estimated by Haseman-Elston "
-                   "cross-product regression on the GRM (VanRaden method 1) of the panel SNPs, "
-                   "phenotypes adjusted for covariates; each estimate clipped to [0, 1].")
-    citation = f"{HASEMAN_ELSTON_1972}; {VANRADEN_2008}"
+    info = metric_info("h2_difference")
 
     def per_trait(self, context, trait, covariates):
         estimates = {}

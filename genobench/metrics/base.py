@@ -18,7 +18,7 @@ from ..data import GenotypeData
 from ..records import DIRECTIONS, MetricInfo
 from .options import MetricOptions, NoOptions, settings_for
 
-__all__ = ["DIRECTIONS", "Metric", "MetricResult", "EvaluationContext", "evaluate"]
+__all__ = ["DIRECTIONS", "INFO_FIELDS", "Metric", "MetricResult", "EvaluationContext", "evaluate"]
 
 
 @dataclasses.dataclass
@@ -35,70 +35,60 @@ class MetricResult:
     curves: dict = dataclasses.field(default_factory=dict)
 
 
-class Metric:
-    """Base class of metrics; subclasses set the attributes and implement :meth:`compute`.
+#: The names a metric class may set one by one instead of declaring ``info`` whole.
+INFO_FIELDS = frozenset(field.name for field in dataclasses.fields(MetricInfo))
 
-    :ivar name: unique registry name (``"allele_frequency_r"``).
-    :ivar label: short column heading (default: the name).
-    :ivar family: the scorecard family: ``"marginal"``, ``"ld"``, ``"structure"``,
-        ``"diversity"``, ``"association"``, ``"privacy"`` or ``"other"`` (shown, never
-        scored); see :data:`genobench.records.FAMILIES`.
-    :ivar direction: ``"higher"`` or ``"lower"`` is better, or ``"target"`` (closest to
-        :attr:`ideal` is better).
-    :ivar ideal: the value a perfect generator would get (a real holdout gets close to it).
-    :ivar range: (low, high) the values can take.
-    :ivar citation: where the definition comes from.
-    :ivar scored: False for a metric shown but not counted in its family (derived from
-        others).
-    :ivar baseline: the anchor generator that scores 0 on the scorecard scale: by default
-        ``independent_sites``; marginal metrics use ``permuted_frequencies``.
-    :ivar risk: privacy gates only: the side that signals a leak, "higher" or "lower".
-    :ivar tolerance: privacy gates only: the least allowance beyond the reference's value.
-    :ivar neutral: privacy gates only: the value of no leak where set sizes do not bias it.
+
+class Metric:
+    """Base class of metrics: declare :attr:`info` and implement :meth:`compute`.
+
+    :cvar info: what the metric measures and how its values are read, a
+        :class:`~genobench.records.MetricInfo` (name, label, family, direction, ideal, range,
+        description, citation, scored, baseline, risk, tolerance, neutral; its docstring
+        says what each means). genobench's own metrics take theirs from
+        :mod:`genobench.metrics.catalogue`. A class may instead set any of those fields as a
+        class attribute (``name = "mean_dosage_gap"``, ``direction = "lower"``): they are
+        folded into ``info`` when the class is made, over its base class's. Either way
+        ``Metric.name``, ``metric.family`` ... read the info.
+    :cvar needs_train: True when the metric reads the training split (``context.train``).
+    :cvar Options: the options it reads (:mod:`genobench.metrics.options`), with defaults.
     """
 
-    name: str = ""
-    label: str = ""
-    family: str = "other"
-    direction: str = "higher"
-    ideal: float = 1.0
-    range: tuple[float, float] = (-1.0, 1.0)
-    description: str = ""
-    citation: str = ""
-    scored: bool = True
-    baseline: str = "independent_sites"
-    risk: str | None = None
-    tolerance: float = 0.0
-    neutral: float | None = None
-    #: True when the metric needs the training split (privacy against train).
+    info: MetricInfo = MetricInfo(name="", range=(-1.0, 1.0))
     needs_train: bool = False
-    #: The options it reads (:mod:`genobench.metrics.options`), with their defaults.
     Options: type[MetricOptions] = NoOptions
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        declared = {key: value for key, value in vars(cls).items() if key in INFO_FIELDS}
+        if declared:
+            if "name" in declared and "label" not in declared:
+                declared["label"] = declared["name"]
+            if "range" in declared:
+                declared["range"] = tuple(declared["range"])
+            cls.info = dataclasses.replace(cls.info, **declared)
+        _expose_info(cls)
 
     def settings(self, context: EvaluationContext) -> MetricOptions:
         """This metric's validated options in ``context`` (its own sub-table over shared)."""
-        return context.settings(self.Options, self.name)
+        return context.settings(self.Options, self.info.name)
 
     def compute(self, context: EvaluationContext) -> MetricResult | float | None:
         """Compute the metric; return a :class:`MetricResult`, a float, or None (n/a)."""
         raise NotImplementedError
 
-    def info(self) -> MetricInfo:
-        """The metric's description as a typed record (kept in every job record)."""
-        return MetricInfo(
-            name=self.name, label=self.label or self.name, family=self.family,
-            direction=self.direction, ideal=self.ideal, range=tuple(self.range),
-            description=self.description, citation=self.citation, scored=self.scored,
-            baseline=self.baseline, risk=self.risk, tolerance=self.tolerance,
-            neutral=self.neutral)
-
-    def distance_to_ideal(self, value: float) -> float:
-        """How far ``value`` is from the best (smaller is better): :class:`MetricInfo`'s."""
-        return self.info().distance_to_ideal(value)
-
     def describe(self) -> dict:
         """The metric's documentation as a dict (for leaderboards and ``genobench list``)."""
-        return self.info().to_json()
+        return self.info.to_json()
+
+
+def _expose_info(cls: type[Metric]) -> None:
+    """Make ``cls.name``, ``cls.family`` ... read ``cls.info`` (for classes and instances)."""
+    for field in INFO_FIELDS:
+        setattr(cls, field, getattr(cls.info, field))
+
+
+_expose_info(Metric)
 
 
 @dataclasses.dataclass

@@ -22,20 +22,8 @@ import numpy as np
 from ..hookspecs import hookimpl
 from . import gram, kernels
 from .base import EvaluationContext, Metric, MetricResult
+from .catalogue import metric_info
 from .options import LDOptions
-
-XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
-            "deep generative models for discrete genotype simulation, GigaScience, "
-            "doi:10.1093/gigascience/giag044")
-ROGERS_HUFF_2009 = ("Rogers & Huff 2009, Linkage disequilibrium between loci with unknown "
-                    "phase, Genetics 182:839-844")
-NEI_1973 = "Nei 1973, Analysis of gene diversity in subdivided populations, PNAS 70:3321-3323"
-HUDSON_1992 = ("Hudson, Slatkin & Maddison 1992, Estimation of levels of gene flow from DNA "
-               "sequence data, Genetics 132:583-589; Bhatia et al. 2013, Estimating and "
-               "interpreting FST: the impact of rare variants, Genome Research 23:1514-1521")
-VINAS_2022 = ("Vinas et al. 2022, Adversarial generation of gene expression data, "
-              "Bioinformatics 38:730-737")
-WRIGHT_1951 = "Wright 1951, The genetical structure of populations, Annals of Eugenics 15:323-354"
 
 #: At most this many SNPs go into the scatter-plot curves.
 SCATTER_POINTS = 2000
@@ -98,20 +86,8 @@ def _plain(values) -> list:
     return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
 
 
-class _Marginal(Metric):
-    family = "marginal"
-    baseline = "permuted_frequencies"
-
-
-class AlleleFrequencyR(_Marginal):
-    name = "allele_frequency_r"
-    label = "Allele frequency r"
-    direction = "higher"
-    ideal = 1.0
-    range = (-1.0, 1.0)
-    description = ("Pearson correlation of per-SNP alternate allele frequencies, real vs "
-                   "synthetic.")
-    citation = XIE_2026
+class AlleleFrequencyR(Metric):
+    info = metric_info("allele_frequency_r")
 
     def compute(self, context):
         real = allele_frequencies(context, "real")
@@ -124,16 +100,8 @@ class AlleleFrequencyR(_Marginal):
         return MetricResult(r, curves=curves)
 
 
-class GenotypeFrequencyR(_Marginal):
-    name = "genotype_frequency_r"
-    label = "Genotype frequency r"
-    direction = "higher"
-    ideal = 1.0
-    range = (-1.0, 1.0)
-    description = ("Pearson correlation of the per-SNP hom-ref, het and hom-alt rates, real vs "
-                   "synthetic, the three rates of every SNP concatenated into one vector (the "
-                   "paper's definition); the note gives each rate's own r.")
-    citation = XIE_2026
+class GenotypeFrequencyR(Metric):
+    info = metric_info("genotype_frequency_r")
 
     def compute(self, context):
         real = genotype_frequencies(context, "real")
@@ -148,15 +116,8 @@ class GenotypeFrequencyR(_Marginal):
         return MetricResult(value, note, curves)
 
 
-class Fst(_Marginal):
-    name = "fst"
-    label = "Fst real vs synthetic"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 1.0)
-    description = ("Differentiation between real and synthetic: per SNP (H_T - H_S) / H_T "
-                   "with H = 2p(1-p), negatives set to 0, averaged with weights H_T.")
-    citation = f"{XIE_2026}; {NEI_1973}"
+class Fst(Metric):
+    info = metric_info("fst")
 
     def compute(self, context):
         p_real = allele_frequencies(context, "real")
@@ -188,16 +149,8 @@ def hudson_fst(p1: np.ndarray, p2: np.ndarray, n1: int, n2: int) -> float:
     return float(numerator.sum() / total) if total > 0 else float("nan")
 
 
-class HudsonFst(_Marginal):
-    name = "fst_hudson"
-    label = "Fst (Hudson)"
-    direction = "target"
-    ideal = 0.0
-    range = (-1.0, 1.0)
-    description = ("Hudson's Fst between real and synthetic, ratio of averages over SNPs: "
-                   "unbiased for sample size, so sets of different sizes compare fairly and "
-                   "two real samples score about 0 (the paper's Nei Fst is biased by 1/n).")
-    citation = HUDSON_1992
+class HudsonFst(Metric):
+    info = metric_info("fst_hudson")
 
     def compute(self, context):
         value = hudson_fst(allele_frequencies(context, "real"),
@@ -210,16 +163,7 @@ class HudsonFst(_Marginal):
 
 class LDDecayDistance(Metric):
     Options = LDOptions
-    name = "ld_decay_distance"
-    label = "LD decay distance"
-    family = "ld"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 1.0)
-    description = ("Mean absolute difference between real and synthetic LD-decay curves: "
-                   "mean Rogers-Huff r^2 in log-spaced distance bins (options ld_min_distance, "
-                   "ld_max_distance in bp, ld_bins), over bins with pairs in both sets.")
-    citation = f"{XIE_2026}; {ROGERS_HUFF_2009}"
+    info = metric_info("ld_decay_distance")
 
     def compute(self, context):
         real = ld_decay_curve(context, "real")
@@ -240,15 +184,7 @@ HEATMAP_SNPS = 32
 
 class LDDifference(Metric):
     Options = LDOptions
-    name = "ld_r2_difference"
-    label = "LD r2 difference"
-    family = "ld"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 1.0)
-    description = ("Mean absolute difference of Rogers-Huff r^2, real vs synthetic, over every "
-                   "SNP pair of a chromosome at most ld_max_distance bp apart.")
-    citation = f"{XIE_2026}; {ROGERS_HUFF_2009}"
+    info = metric_info("ld_r2_difference")
 
     def compute(self, context):
         real, synthetic = context.real, context.synthetic
@@ -271,15 +207,7 @@ class LDDifference(Metric):
 
 
 class CorrelationScore(Metric):
-    name = "correlation_score"
-    label = "Correlation score"
-    family = "ld"
-    direction = "higher"
-    ideal = 1.0
-    range = (-1.0, 1.0)
-    description = ("Pearson correlation between the SNP-SNP correlation distances (1 - r) of "
-                   "the real and of the synthetic data, over all SNP pairs.")
-    citation = f"{VINAS_2022}; {XIE_2026}"
+    info = metric_info("correlation_score")
 
     def compute(self, context):
         score = gram.correlation_score(context.real.dosages, context.synthetic.dosages,
@@ -288,16 +216,8 @@ class CorrelationScore(Metric):
         return MetricResult(score, f"{m * (m - 1) // 2} SNP pairs")
 
 
-class Heterozygosity(_Marginal):
-    name = "heterozygosity"
-    label = "Heterozygosity W1"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 1.0)
-    description = ("1-Wasserstein distance between the distributions of observed "
-                   "heterozygosity (share of heterozygous SNPs) of real and synthetic "
-                   "individuals.")
-    citation = WRIGHT_1951
+class Heterozygosity(Metric):
+    info = metric_info("heterozygosity")
 
     def compute(self, context):
         from scipy.stats import wasserstein_distance
@@ -322,16 +242,8 @@ def het_excess(context: EvaluationContext, which: str) -> np.ndarray:
         return np.where(expected > 0, 1 - frequencies[:, 1] / expected, np.nan)
 
 
-class HardyWeinberg(_Marginal):
-    name = "hwe_deviation"
-    label = "HWE deviation (F) difference"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, 2.0)
-    description = ("Mean absolute difference, real vs synthetic, of the per-SNP deviation from "
-                   "Hardy-Weinberg proportions F = 1 - H_obs / H_exp (H_exp = 2p(1-p)), over "
-                   "SNPs polymorphic in both sets.")
-    citation = WRIGHT_1951
+class HardyWeinberg(Metric):
+    info = metric_info("hwe_deviation")
 
     def compute(self, context):
         real, synthetic = het_excess(context, "real"), het_excess(context, "synthetic")

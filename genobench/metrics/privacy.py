@@ -37,21 +37,9 @@ import numpy as np
 from ..hookspecs import hookimpl
 from . import kernels, neighbours
 from .base import EvaluationContext, Metric, MetricResult
+from .catalogue import metric_info
 from .neighbours import subsample  # noqa: F401  (part of this module's documented API)
 from .options import NeighbourOptions
-
-YALE_2020 = ("Yale et al. 2020, Generation and evaluation of privacy preserving synthetic "
-             "health data, Neurocomputing 416:244-255")
-YELMEN_2021 = ("Yelmen et al. 2021, Creating artificial human genomes using generative neural "
-               "networks, PLoS Genetics 17:e1009303")
-XIE_2026 = "Xie et al. 2026, GigaScience, doi:10.1093/gigascience/giag044"
-KING_2010 = ("Manichaikul et al. 2010, Robust relationship inference in genome-wide "
-             "association studies, Bioinformatics 26:2867-2873")
-HAPNEST_2023 = ("Wharrie et al. 2023, HAPNEST: efficient, large-scale generation and "
-                "evaluation of synthetic datasets for genotypes and phenotypes, "
-                "Bioinformatics 39:btad535")
-DCR_2021 = ("Platzer & Reutterer 2021, Holdout-based empirical assessment of mixed-type "
-            "synthetic data, Frontiers in Big Data 4:679939")
 
 #: Quantiles (in %) of distance distributions kept as curves.
 _QUANTILES = np.linspace(0, 100, 101)
@@ -81,26 +69,13 @@ class _Gate(Metric):
     """A privacy gate: compared with the reference row's value, never ranked."""
 
     Options = NeighbourOptions
-    family = "privacy"
-    direction = "target"
-    ideal = None
     needs_train = True
-    tolerance = 0.05
 
 
 class PrivacyLossMetric(_Gate):
-    name = "privacy_loss"
-    neutral = 0.0
+    info = metric_info("privacy_loss")
     # sampling noise of a difference of two AATS on n individuals: about 0.5 / sqrt(n), 0.05 at
     # n = 100; twice that is the least allowance
-    tolerance = 0.1
-    label = "Privacy loss"
-    risk = "higher"
-    range = (-1.0, 1.0)
-    description = ("AATS(test, synthetic) - AATS(train, synthetic) on sets of one size: "
-                   "clearly above the reference's value means the synthetic individuals sit "
-                   "closer to the training set than to unseen ones.")
-    citation = f"{YELMEN_2021}; {YALE_2020}"
 
     def compute(self, context):
         # the training split is subsampled to the test size (and both to the synthetic size
@@ -123,17 +98,7 @@ def _quantiles(values: np.ndarray) -> list:
 
 
 class DCRMetric(_Gate):
-    name = "dcr"
-    neutral = 1.0
-    label = "DCR ratio"
-    risk = "lower"
-    range = (0.0, None)
-    description = ("Distance to closest record: median distance from synthetic individuals to "
-                   "their nearest training individual, over the same median for the real "
-                   "holdout (test) individuals. About 1 when synthetic individuals are as far "
-                   "from the training data as unseen real ones; below the reference they sit "
-                   "closer (memorisation).")
-    citation = f"{DCR_2021}; {YALE_2020}"
+    info = metric_info("dcr")
 
     def compute(self, context):
         synthetic = neighbours.to_train(context, "synthetic").b_to_a
@@ -154,14 +119,7 @@ class DCRMetric(_Gate):
 
 
 class CloserThanHoldoutMetric(_Gate):
-    name = "dcr_closer_share"
-    label = "Closer than holdout"
-    risk = "higher"
-    range = (0.0, 1.0)
-    description = ("Share of synthetic individuals at most as far from their nearest training "
-                   "individual as the holdout's (test split's) 5th percentile of that "
-                   "distance: about 0.05 for unseen real individuals, near 1 for a copier.")
-    citation = f"{DCR_2021}; issue 'A verdict that cannot be gamed'"
+    info = metric_info("dcr_closer_share")
 
     def compute(self, context):
         synthetic = neighbours.to_train(context, "synthetic").b_to_a
@@ -176,14 +134,7 @@ class CloserThanHoldoutMetric(_Gate):
 
 
 class AATSTrainMetric(_Gate):
-    name = "aats_train"
-    label = "AATS (train)"
-    risk = "lower"
-    range = (0.0, 1.0)
-    description = ("Adversarial accuracy between the whole training split and the synthetic "
-                   "set: near 0 when synthetic individuals copy training ones; read against "
-                   "the reference's value (set sizes differ, so 0.5 is not the target).")
-    citation = f"{YALE_2020}; {YELMEN_2021}"
+    info = metric_info("aats_train")
 
     def compute(self, context):
         n_train, n_synthetic = context.train.n_samples, context.synthetic.n_samples
@@ -214,19 +165,9 @@ def membership_auc(member_distances: np.ndarray, other_distances: np.ndarray) ->
 
 
 class MembershipInferenceMetric(_Gate):
-    name = "membership_auc"
-    neutral = 0.5
+    info = metric_info("membership_auc")
     # the AUC's null spread, sqrt((n1 + n2 + 1) / (12 n1 n2)) (Hanley & McNeil 1982), is about
     # 0.03 for 300 training vs 100 held-out individuals; twice that, rounded up
-    tolerance = 0.07
-    label = "Membership inference AUC"
-    risk = "higher"
-    range = (0.0, 1.0)
-    description = ("A distance attack: ROC AUC of telling training individuals from held-out "
-                   "(test) ones by their distance to the nearest synthetic individual. About "
-                   "0.5 when the synthetic set reveals nothing about who was trained on.")
-    citation = ("Chen et al. 2020, GAN-Leaks: a taxonomy of membership inference attacks "
-                "against generative models, ACM CCS; Yelmen et al. 2021")
 
     def compute(self, context):
         members = neighbours.to_train(context, "synthetic").a_to_b
@@ -239,14 +180,7 @@ class MembershipInferenceMetric(_Gate):
 
 
 class ExactCopiesMetric(_Gate):
-    name = "exact_copies"
-    label = "Exact copies"
-    risk = "higher"
-    tolerance = 0.0
-    range = (0.0, 1.0)
-    description = ("Share of synthetic individuals identical, at every SNP, to some training "
-                   "individual (real unseen individuals give 0 on any chip-sized panel).")
-    citation = f"{YELMEN_2021}; {HAPNEST_2023}"
+    info = metric_info("exact_copies")
 
     def compute(self, context):
         synthetic = neighbours.to_train(context, "synthetic").b_to_a
@@ -258,15 +192,7 @@ class ExactCopiesMetric(_Gate):
 
 
 class KinshipMetric(_Gate):
-    name = "kinship"
-    label = "Relatives in train"
-    risk = "higher"
-    range = (0.0, 1.0)
-    description = ("Share of synthetic individuals with a duplicate, first- or second-degree "
-                   "relative in the training set: KING-robust kinship above 0.0884 with some "
-                   "training individual (thresholds 0.354 / 0.177 / 0.0884). Real populations "
-                   "have relatives too: the target is the reference's own rate.")
-    citation = f"{KING_2010}; {HAPNEST_2023}"
+    info = metric_info("kinship")
 
     def compute(self, context):
         synthetic = neighbours.to_train(context, "synthetic").kinship

@@ -41,17 +41,8 @@ import numpy as np
 from ..hookspecs import hookimpl
 from . import gram, neighbours, privacy
 from .base import EvaluationContext, Metric, MetricResult
+from .catalogue import metric_info
 from .options import AATSOptions, DetectionOptions, NeighbourOptions, PCAOptions
-
-XIE_2026 = ("Xie et al. 2026, Learning inherent genetic patterns and trait associations with "
-            "deep generative models for discrete genotype simulation, GigaScience, "
-            "doi:10.1093/gigascience/giag044")
-KYNKAANNIEMI_2019 = ("Kynkaanniemi et al. 2019, Improved precision and recall metric for "
-                     "assessing generative models, NeurIPS 32")
-POT_2021 = "Flamary et al. 2021, POT: Python Optimal Transport, JMLR 22(78):1-8"
-LOPEZ_PAZ_2017 = ("Lopez-Paz & Oquab 2017, Revisiting classifier two-sample tests, ICLR; "
-                  "Qian et al. 2023, Synthcity: facilitating innovative use cases of synthetic "
-                  "data in different data modalities, arXiv:2301.07573")
 
 #: Points per set in the PC1/PC2 scatter curves.
 SCATTER_POINTS = 1000
@@ -154,17 +145,7 @@ def squared_w2(context: EvaluationContext, real: np.ndarray, synthetic: np.ndarr
 
 class PCAWassersteinMetric(Metric):
     Options = PCAOptions
-    name = "pca_wasserstein"
-    label = "PCA W2^2 (paper)"
-    family = "structure"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, None)
-    description = ("The paper's PCA Wasserstein: a PCA (pca_components) fitted to the real "
-                   "and to the synthetic set separately, and the squared 2-Wasserstein distance "
-                   "between the two sets of scores (POT emd2, squared Euclidean cost, no root). "
-                   "PC signs of separate fits are arbitrary: see pca_w2_real_basis.")
-    citation = f"{XIE_2026}; {POT_2021}"
+    info = metric_info("pca_wasserstein")
 
     def compute(self, context):
         real = fitted_pca(context, "real").scores
@@ -178,18 +159,7 @@ class PCAWassersteinMetric(Metric):
 
 class PCARealBasisMetric(Metric):
     Options = PCAOptions
-    name = "pca_w2_real_basis"
-    label = "PCA W2 (real basis)"
-    family = "structure"
-    direction = "lower"
-    ideal = 0.0
-    range = (0.0, None)
-    description = ("2-Wasserstein distance between real and synthetic individuals on the "
-                   "first pca_components principal components of the real data (synthetic "
-                   "projected on them: one basis, so no arbitrary sign or rotation between "
-                   "the sets); exact optimal transport (POT emd2), at most "
-                   "wasserstein_max_points individuals per set.")
-    citation = f"{XIE_2026} (variant); {POT_2021}"
+    info = metric_info("pca_w2_real_basis")
 
     def compute(self, context):
         real = projections(context, "real", "real")
@@ -241,18 +211,10 @@ def _knn(context: EvaluationContext):
 
 class _KNNMetric(Metric):
     Options = NeighbourOptions
-    family = "diversity"
-    direction = "higher"
-    ideal = 1.0
-    range = (0.0, 1.0)
-    citation = f"{KYNKAANNIEMI_2019}; {XIE_2026}"
 
 
 class PrecisionMetric(_KNNMetric):
-    name = "precision"
-    label = "k-NN precision"
-    description = ("Share of synthetic individuals inside some real individual's k-NN ball "
-                   "(radius: distance to its k-th nearest real neighbour; option knn_k).")
+    info = metric_info("precision")
 
     def compute(self, context):
         precision, _, note = _knn(context)
@@ -260,10 +222,7 @@ class PrecisionMetric(_KNNMetric):
 
 
 class RecallMetric(_KNNMetric):
-    name = "recall"
-    label = "k-NN recall"
-    description = ("Share of real individuals inside some synthetic individual's k-NN ball "
-                   "(radius: distance to its k-th nearest synthetic neighbour).")
+    info = metric_info("recall")
 
     def compute(self, context):
         _, recall, note = _knn(context)
@@ -271,11 +230,7 @@ class RecallMetric(_KNNMetric):
 
 
 class F1Metric(_KNNMetric):
-    name = "f1"
-    label = "k-NN F1"
-    description = ("Harmonic mean of k-NN precision and recall (shown; the diversity family "
-                   "counts precision and recall themselves).")
-    scored = False
+    info = metric_info("f1")
 
     def compute(self, context):
         precision, recall, note = _knn(context)
@@ -289,19 +244,7 @@ class F1Metric(_KNNMetric):
 
 class DetectionAUCMetric(Metric):
     Options = DetectionOptions
-    name = "detection_auc"
-    label = "Detection AUC"
-    family = "structure"
-    direction = "target"
-    ideal = 0.5
-    range = (0.0, 1.0)
-    description = ("Classifier two-sample test: cross-validated ROC AUC of a logistic "
-                   "regression telling real from synthetic individuals by their coordinates "
-                   "(and squared coordinates) on the first pca_components principal "
-                   "components of the pooled real and "
-                   "synthetic individuals (mean over detection_folds folds). 0.5: "
-                   "indistinguishable.")
-    citation = LOPEZ_PAZ_2017
+    info = metric_info("detection_auc")
 
     def compute(self, context):
         from sklearn.linear_model import LogisticRegression
@@ -342,18 +285,7 @@ class DetectionAUCMetric(Metric):
 
 class AATSMetric(Metric):
     Options = AATSOptions
-    name = "aats"
-    label = "AATS (test)"
-    family = "structure"
-    direction = "target"
-    ideal = 0.5
-    range = (0.0, 1.0)
-    description = ("Nearest-neighbour adversarial accuracy against the test split, mean of "
-                   "AA real and AA synthetic: 0.5 when the sets cannot be told apart, well "
-                   "above when synthetic individuals are distinguishable from real ones (poor "
-                   "fidelity or mode collapse). A resemblance measure: privacy is judged "
-                   "against the training split (aats_train, privacy_loss).")
-    citation = f"{privacy.YALE_2020}; {XIE_2026}"
+    info = metric_info("aats")
 
     def compute(self, context):
         aa_real, aa_synthetic, size = privacy.adversarial_accuracy(context)
