@@ -425,38 +425,49 @@ def compare(baseline, current, tolerance_values, metric_tolerance, time_toleranc
     if comparison.regressions:
         sys.exit(1)
 
+#: ``evaluate``'s files, option -> help; each is a path, passed as ``<option>_path``
+#: (``--real-pheno`` as ``real_pheno_path``); the first two are required.
+EVALUATE_FILES = {
+    "--real": "Real genotypes (held out from training): .vcf, .vcf.gz, or PLINK 1 (.bed or "
+              "the .bed/.bim/.fam prefix).",
+    "--synthetic": "Synthetic genotypes, same formats; compared with --real on the SNPs both "
+                   "share (chromosome, position and alleles; REF/ALT swaps become 2 - x).",
+    "--train": "The generator's training genotypes: adds the privacy metrics against them "
+               "(privacy_loss, dcr, exact_copies, kinship).",
+    "--reference": "Real individuals held out from training and from --real: the scorecard's "
+                   "reference (noise floor). Without it, two thirds of --real are set aside.",
+    "--real-pheno": "Phenotype table of the real individuals (TSV/CSV, a sample id column): "
+                    "the association metrics then run.",
+    "--synthetic-pheno": "Phenotype table of the synthetic individuals, same layout.",
+    "--json": "Also write the values, notes, warnings and plot curves to this JSON file.",
+}
+
+
+def _file_options(files: dict[str, str]):
+    """Decorate a command with one path option per entry of ``files`` (see EVALUATE_FILES)."""
+    def decorate(command):
+        for position, (flag, text) in reversed(list(enumerate(files.items()))):
+            command = click.option(flag, flag.strip("-").replace("-", "_") + "_path",
+                                   required=position < 2, type=click.Path(path_type=Path),
+                                   help=text)(command)
+        return command
+    return decorate
+
+
 @main.command()
-@click.option("--real", "real_path", required=True, type=click.Path(path_type=Path),
-              help="Real genotypes (held out from training): .vcf, .vcf.gz, or PLINK 1 "
-                   "(.bed or the .bed/.bim/.fam prefix).")
-@click.option("--synthetic", "synthetic_path", required=True, type=click.Path(path_type=Path),
-              help="Synthetic genotypes, same formats; compared with --real on the SNPs both "
-                   "share (chromosome, position and alleles; REF/ALT swaps become 2 - x).")
-@click.option("--train", "train_path", type=click.Path(path_type=Path),
-              help="The generator's training genotypes: adds the privacy metrics against "
-                   "them (privacy_loss, dcr, exact_copies, kinship).")
-@click.option("--reference", "reference_path", type=click.Path(path_type=Path),
-              help="Real individuals held out from training and from --real: the scorecard's "
-                   "reference (noise floor). Without it, two thirds of --real are set aside.")
+@_file_options(EVALUATE_FILES)
 @click.option("--no-scorecard", "no_scorecard", is_flag=True,
               help="Only the metric values (--real against --synthetic at equal sizes): no "
                    "reference, baselines or family scores.")
-@click.option("--real-pheno", "real_pheno", type=click.Path(path_type=Path),
-              help="Phenotype table of the real individuals (TSV/CSV, a sample id column): "
-                   "the association metrics then run.")
-@click.option("--synthetic-pheno", "synthetic_pheno", type=click.Path(path_type=Path),
-              help="Phenotype table of the synthetic individuals, same layout.")
 @click.option("--id-column", help="Sample id column of the phenotype tables; default the first.")
 @click.option("--strict", is_flag=True,
               help="Refuse when a SNP of --real is missing from another file or cannot be "
                    "matched, instead of comparing on the shared SNPs.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path),
-              help="Also write the values, notes, warnings and plot curves to this JSON file.")
 @click.option("-m", "--metric", "metrics", multiple=True,
               help="Metric to compute (repeatable); default: all registered.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the table and the warnings.")
-def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard, real_pheno,
-             synthetic_pheno, id_column, strict, json_path, metrics, quiet):
+def evaluate(real_path, synthetic_path, train_path, reference_path, real_pheno_path,
+             synthetic_pheno_path, json_path, no_scorecard, id_column, strict, metrics, quiet):
     """Score synthetic genotypes made anywhere against real ones with genobench's metrics.
 
     Sets are compared at equal sizes (the larger subsampled, three draws averaged). Prints the
@@ -492,8 +503,8 @@ def evaluate(real_path, synthetic_path, train_path, reference_path, no_scorecard
         return VariantSet(data, alleles, str(path), option)
 
     try:
-        given = [read("--real", real_path, real_pheno),
-                 read("--synthetic", synthetic_path, synthetic_pheno)]
+        given = [read("--real", real_path, real_pheno_path),
+                 read("--synthetic", synthetic_path, synthetic_pheno_path)]
         if train_path is not None:
             given.append(read("--train", train_path))
         if reference_path is not None:

@@ -39,10 +39,13 @@ def _scatter_rows(count: int, most: int) -> np.ndarray:
 
 
 class ScorecardPlot(Plot):
+    """Scorecard.
+
+    Family scores per generator (median of the resolving metrics' S = (D_base - D_gen) /
+    (D_base - D_ref)); ✗ privacy: fails a privacy gate.
+    """
+
     name = "scorecard"
-    title = "Scorecard"
-    caption = ("Family scores per generator (median of the resolving metrics' S = (D_base - "
-               "D_gen) / (D_base - D_ref)); ✗ privacy: fails a privacy gate.")
     wide = True
 
     def draw(self, panel: PlotPanel):
@@ -75,11 +78,14 @@ class ScorecardPlot(Plot):
 
 
 class LDDecayPlot(Plot):
+    """LD decay.
+
+    Mean r² between SNP pairs by physical distance, real test split against each generator's
+    output.
+    """
+
     name = "ld_decay"
     metric = LD_DECAY
-    title = "LD decay"
-    caption = ("Mean r² between SNP pairs by physical distance, real test split against each "
-               "generator's output.")
 
     def draw(self, panel: PlotPanel):
         """Mean r^2 by distance: the real curve once, each generator's synthetic curve (mean
@@ -123,11 +129,14 @@ def _heatmap(curves, which: str) -> np.ndarray | None:
 
 
 class LDHeatmapPlot(Plot):
+    """LD heatmaps.
+
+    r² between the first SNPs of the first chromosome: the real test split above the
+    diagonal, each generator's output below it.
+    """
+
     name = "ld_heatmap"
     metric = LD_R2
-    title = "LD heatmaps"
-    caption = ("r² between the first SNPs of the first chromosome: the real test split above "
-               "the diagonal, each generator's output below it.")
 
     def draw(self, panel: PlotPanel):
         """Per generator (its first seed) one matrix: real r^2 in the upper triangle, synthetic
@@ -157,11 +166,14 @@ class LDHeatmapPlot(Plot):
 
 
 class AlleleFrequencyPlot(Plot):
+    """Allele frequencies.
+
+    Alternate-allele frequency per SNP, real test split (x) against synthetic (y); the
+    dotted line is equality.
+    """
+
     name = "allele_frequency"
     metric = ALLELE_FREQUENCY
-    title = "Allele frequencies"
-    caption = ("Alternate-allele frequency per SNP, real test split (x) against synthetic (y); "
-               "the dotted line is equality.")
     wide = True
     max_points = 4000
 
@@ -216,11 +228,14 @@ def pc_points(curves) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
 
 
 class PCAPlot(Plot):
+    """Population structure (PCA).
+
+    Individuals projected on the first two principal components of the real data: real
+    (light grey) and synthetic (colour).
+    """
+
     name = "pca"
     metric = PCA
-    title = "Population structure (PCA)"
-    caption = ("Individuals projected on the first two principal components of the real data: "
-               "real (light grey) and synthetic (colour).")
     max_points = 2000
 
     def draw(self, panel: PlotPanel):
@@ -257,12 +272,15 @@ class PCAPlot(Plot):
 
 
 class AATSPlot(Plot):
+    """Adversarial accuracy (AATS).
+
+    Nearest-neighbour adversarial accuracy against held-out individuals, mean ± std over
+    seeds; hatched bars are reference rows. A resemblance measure: privacy is judged by the
+    gates.
+    """
+
     name = "aats"
     metric = AATS
-    title = "Adversarial accuracy (AATS)"
-    caption = ("Nearest-neighbour adversarial accuracy against held-out individuals, mean ± std "
-               "over seeds; hatched bars are reference rows. A resemblance measure: privacy is "
-               "judged by the gates.")
 
     def draw(self, panel: PlotPanel):
         """AATS per generator with its spread over seeds; the line marks the ideal 0.5."""
@@ -298,11 +316,14 @@ def chromosome_order(name: str) -> tuple:
 
 
 class ManhattanPlot(Plot):
+    """GWAS (mirrored Manhattan).
+
+    Per-SNP association of the trait in the real test split (above) and in synthetic data
+    (below); dashed: Bonferroni 0.05 / SNPs.
+    """
+
     name = "manhattan"
     metric = GWAS
-    title = "GWAS (mirrored Manhattan)"
-    caption = ("Per-SNP association of the trait in the real test split (above) and in "
-               "synthetic data (below); dashed: Bonferroni 0.05 / SNPs.")
     wide = True
 
     def draw(self, panel: PlotPanel):
@@ -360,10 +381,13 @@ class ManhattanPlot(Plot):
 
 
 class ParetoPlot(Plot):
+    """Quality against cost.
+
+    Each generator's fidelity against its fit + generate time; outlined points are on the
+    Pareto front (nothing is both faster and better).
+    """
+
     name = "pareto"
-    title = "Quality against cost"
-    caption = ("Each generator's fidelity against its fit + generate time; outlined points are "
-               "on the Pareto front (nothing is both faster and better).")
 
     def draw(self, panel: PlotPanel):
         """Scorecard fidelity (quality) against fit + generate seconds (cost), the Pareto

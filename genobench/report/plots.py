@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import inspect
 import io
 import math
 from collections.abc import Sequence
@@ -80,7 +81,8 @@ class Plot:
     :ivar metric: the metric whose curves (or values) it reads: the plot is drawn for a suite
         only where a successful job holds that metric; None for a plot of the scorecard's own
         data (drawn for every suite).
-    :ivar title: the figure's title on the page; :ivar caption: one or two sentences under it.
+    :ivar title: the figure's title on the page; :ivar caption: one or two sentences under it
+        (both read from the class docstring when not set: title line, then caption).
     :ivar wide: True to span the page's width (a figure over 7 inches wide always does).
     """
 
@@ -89,6 +91,16 @@ class Plot:
     title: str = ""
     caption: str = ""
     wide: bool = False
+
+    def __init_subclass__(cls, **kwargs):
+        """A subclass without ``title``/``caption`` takes them from its docstring: the first
+        line is the title, the paragraphs after it the caption."""
+        super().__init_subclass__(**kwargs)
+        title, _, caption = inspect.cleandoc(vars(cls).get("__doc__") or "").partition("\n")
+        if title and "title" not in vars(cls):
+            cls.title = title.strip().rstrip(".")
+        if caption.strip() and "caption" not in vars(cls):
+            cls.caption = " ".join(caption.split())
 
     def draw(self, panel: PlotPanel):
         """Draw the plot of one suite: a :class:`matplotlib.figure.Figure` (make it with
