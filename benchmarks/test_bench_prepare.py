@@ -4,8 +4,9 @@ Always run: the quick suites from scratch, a cached suite (should be millisecond
 and writing 2,000 x 5,000 genotypes as VCF and PLINK. Whole chromosomes take minutes each, so
 ``GENOBENCH_BENCH_FULL=1`` adds cow chr25 and human chr21, and ``GENOBENCH_BENCH_FULL=cow``
 the issue's figure: ``genobench prepare suites/cow_chr*.toml -j 2`` at the default size (about
-24 CPU minutes: some 12 minutes on an idle 2-core machine; see docs/performance.md). Each runs
-in a fresh cache.
+24 CPU minutes: some 12 minutes on an idle 2-core machine; see docs/performance.md), and
+``GENOBENCH_BENCH_FULL=paper`` ``genobench prepare --size paper suites/cow_chr25.toml`` (93,484
+cows; its time and peak memory are in docs/scale.md). Each runs in a fresh cache.
 """
 
 from __future__ import annotations
@@ -96,26 +97,32 @@ def test_read_genotypes(benchmark, tmp_path, genotypes, name):
 
 
 @pytest.mark.skipif(FULL != "paper", reason="set GENOBENCH_BENCH_FULL=paper (93,484 cows)")
-def test_prepare_cow_chr25_paper_size_panel(benchmark):
-    """The panel of cow_chr25 at the paper's 93,484 cows, chosen from per-site allele counts
-    (genobench.sources.simulated.simulate_sites) and decoded only on the panel's sites: time
-    and peak resident memory for docs/scale.md; the issue's bound is 8 GB."""
-    from genobench.resources import measure
-    from genobench.sources.simulated import simulate_sites
-    from genobench.suites import apply_size, select_panel, source_options
+def test_prepare_cow_chr25_paper_size(benchmark, fresh_cache):
+    """``genobench prepare --size paper suites/cow_chr25.toml`` in a fresh cache: 93,484 cows
+    (149,574 simulated with the reference draws), the panel chosen from per-site allele counts
+    and only the panel's and the trait's causal sites decoded. Wall time and the command's peak
+    resident memory (``ru_maxrss`` of the child) for docs/scale.md; the issue's bound is 8 GB."""
+    import json
+    import resource
+    import time
 
-    spec = apply_size(load_spec(ROOT / "suites" / "cow_chr25.toml"), "paper")
-    _, options = source_options(spec)
+    command = [sys.executable, "-m", "genobench.cli", "prepare", "--size", "paper",
+               str(ROOT / "suites" / "cow_chr25.toml")]
+    env = dict(os.environ, GENOBENCH_CACHE=str(fresh_cache), OMP_NUM_THREADS="1")
 
     def run():
-        with measure() as usage:
-            panel = select_panel(simulate_sites(options, seed=spec.seed), spec.panel)
-        return panel, usage
+        start = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        return done, time.perf_counter() - start
 
-    panel, usage = benchmark.pedantic(run, rounds=1, iterations=1)
-    benchmark.extra_info.update(n_individuals=panel.n_samples, n_snps=panel.n_snps,
-                                seconds=round(usage.seconds, 1),
-                                peak_rss_gb=round(usage.peak_rss_mb / 1024, 2))
-    print(f"\ncow_chr25 paper size: {panel.n_samples} x {panel.n_snps}, "
-          f"{usage.seconds:.0f} s, peak {usage.peak_rss_mb / 1024:.2f} GB")
-    assert panel.n_samples == 93_484 and usage.peak_rss_mb < 8 * 1024
+    done, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert done.returncode == 0, done.stderr[-3000:]
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # kB on Linux
+    info = json.loads(next(fresh_cache.glob("cow_chr25-*/info.json")).read_text())
+    benchmark.extra_info.update(n_individuals=info["n_individuals"], n_snps=info["n_snps"],
+                                sizes=info["sizes"], seconds=round(seconds, 1),
+                                peak_rss_gb=round(peak_gb, 2))
+    print(f"\ncow_chr25 paper size: {info['n_individuals']} individuals x {info['n_snps']} "
+          f"SNPs, splits {info['sizes']}, {seconds:.0f} s, peak {peak_gb:.2f} GB")
+    assert info["n_individuals"] == round(93_484 * 1.6)  # the splits + 3 reference draws
+    assert info["n_snps"] == 853 and peak_gb < 8

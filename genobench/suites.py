@@ -27,6 +27,7 @@ from . import __version__
 from .data import GenotypeData
 from .errors import DataError, GenobenchError, SpecError, UnknownNameError
 from .generators import PROFILES
+from .panel import PanelSpec, select_panel
 from .traits import TraitTable
 
 #: Bump when the on-disk layout or the panel/split algorithms change: invalidates caches.
@@ -35,24 +36,6 @@ CACHE_FORMAT = 3
 
 class _Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-class PanelSpec(_Strict):
-    """The ``[panel]`` table: which segregating sites become the SNP panel (a chip design).
-
-    ``n_snps`` (total over all chromosomes) or ``density`` (SNPs per Mb) thin the sites that pass
-    the MAF filter to evenly spaced ones; with neither, every passing site is kept.
-    """
-
-    maf: float = pydantic.Field(0.01, ge=0.0, lt=0.5)
-    n_snps: Optional[pydantic.PositiveInt] = None
-    density: Optional[pydantic.PositiveFloat] = None
-
-    @pydantic.model_validator(mode="after")
-    def _one_size(self):
-        if self.n_snps is not None and self.density is not None:
-            raise ValueError("give n_snps or density, not both")
-        return self
 
 
 class SplitSpec(_Strict):
@@ -364,49 +347,6 @@ def cache_folder(spec: SuiteSpec) -> Path:
     return cache_root() / f"{spec.name}-{cache_key(spec)}"
 
 
-def select_panel(data: GenotypeData, panel: PanelSpec) -> GenotypeData:
-    """Apply the MAF filter, then thin to evenly spaced SNPs as a genotyping array would.
-
-    Thinning picks, per chromosome, the passing site nearest to each of ``k`` evenly spaced
-    target positions (``k`` proportional to the chromosome's span), without repeats.
-    """
-    frequencies = data.allele_frequencies()
-    maf = np.minimum(frequencies, 1 - frequencies)
-    passing = np.flatnonzero(maf >= max(panel.maf, 1e-12))
-    if passing.size == 0:
-        raise DataError(f"no SNP passes the MAF filter {panel.maf}")
-    chromosomes = data.chromosomes[passing]
-    order = list(dict.fromkeys(chromosomes.tolist()))
-    spans = {c: np.ptp(data.positions[passing][chromosomes == c]) + 1 for c in order}
-    if panel.n_snps is None and panel.density is None:
-        return data.take_snps(passing)
-    if panel.n_snps is not None:
-        total = sum(spans.values())
-        wanted = {c: max(1, round(panel.n_snps * spans[c] / total)) for c in order}
-    else:
-        wanted = {c: max(1, round(panel.density * spans[c] / 1e6)) for c in order}
-    chosen = []
-    for chromosome in order:
-        index = passing[chromosomes == chromosome]
-        positions = data.positions[index]
-        k = wanted[chromosome]
-        if k >= index.size:
-            chosen.append(index)
-            continue
-        targets = np.linspace(positions[0], positions[-1], k)
-        nearest = np.clip(np.searchsorted(positions, targets), 0, index.size - 1)
-        previous = np.clip(nearest - 1, 0, index.size - 1)
-        gap_before = np.abs(positions[previous] - targets)
-        closer = np.where(gap_before < np.abs(positions[nearest] - targets), previous, nearest)
-        picked = np.unique(closer)
-        if picked.size < k:  # fill collisions with evenly spread unused sites
-            unused = np.setdiff1d(np.arange(index.size), picked)
-            extra = unused[np.linspace(0, unused.size - 1, k - picked.size).astype(int)]
-            picked = np.union1d(picked, extra)
-        chosen.append(index[picked])
-    return data.take_snps(np.concatenate(chosen))
-
-
 def growth_factor(split: SplitSpec) -> float:
     """How many times the split individuals a suite holds with its reference draws:
     ``1 + reference_draws * test``."""
@@ -462,19 +402,28 @@ def _grown(options, split: SplitSpec):
 
 
 def _materialize_now(spec: SuiteSpec, source, options) -> tuple[dict, dict]:
+    """Run the source, simulate the traits, choose the panel, split: (splits, info).
+
+    A source that offers ``load_sites`` (a per-site summary, decoded only where taken: see
+    :class:`genobench.sources.simulated.SiteCounts`) never decodes individuals x every site:
+    the traits decode their causal sites and the panel its own sites, straight to int8. The
+    splits are those of full decoding, byte for byte (tests/test_prepare_paper.py).
+    """
     import time
+
+    from .traits import simulate_phenotypes, with_phenotypes
 
     start = time.perf_counter()
     rng = np.random.default_rng(spec.seed)
     source_seed, split_seed, trait_seed = (int(s) for s in rng.integers(1, 2**31 - 1, size=3))
     base_dir = spec.path.parent if spec.path else Path.cwd()
-    data = source.load(_grown(options, spec.split), seed=source_seed, base_dir=base_dir)
-    extra = {}
-    if spec.traits:
-        from .traits import simulate_traits
-
-        data, extra = simulate_traits(data, spec.traits, seed=trait_seed)
-    data = select_panel(data, spec.panel)
+    load = getattr(source, "load_sites", None) or source.load
+    sites = load(_grown(options, spec.split), seed=source_seed, base_dir=base_dir)
+    phenotypes, extra = simulate_phenotypes(sites, spec.traits, seed=trait_seed)
+    data = select_panel(sites, spec.panel)
+    del sites  # the tree sequences (or every decoded site): the panel is all that is kept
+    if phenotypes is not None:
+        data = with_phenotypes(data, phenotypes)
     train, validation, test, reference = split_samples(data, spec.split, seed=split_seed)
     splits = {"train": data.take_samples(train), "validation": data.take_samples(validation),
               "test": data.take_samples(test),

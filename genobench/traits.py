@@ -172,9 +172,10 @@ def _standard_effects(distribution: str, k: int, rng: np.random.Generator) -> np
     return rng.choice(np.array([-1.0, 1.0]), k)
 
 
-def _genetic_value(data: GenotypeData, spec: TraitSpec, frequencies: np.ndarray,
-                   variance: float, rng: np.random.Generator):
-    """Draw causal variants and effects; scale them so ``g`` has ``variance`` in ``data``.
+def _genetic_value(data, spec: TraitSpec, frequencies: np.ndarray, variance: float,
+                   rng: np.random.Generator):
+    """Draw causal variants and effects; scale them so ``g`` has ``variance`` in ``data``
+    (whose causal sites only are taken: ``data.take_snps(index)``).
 
     :returns: (causal SNP index (k,), effects (k,), centred genetic values (n,), offset) with
         ``g = X[:, index] @ effects + offset`` of mean 0.
@@ -188,7 +189,10 @@ def _genetic_value(data: GenotypeData, spec: TraitSpec, frequencies: np.ndarray,
     index = np.sort(rng.choice(candidates, size=spec.n_causal, replace=False))
     p = frequencies[index]
     effects = _standard_effects(spec.effects, index.size, rng) * (p * (1 - p)) ** (spec.alpha / 2)
-    values = data.dosages[:, index].astype(np.float64) @ effects
+    # Fortran order, the layout of ``dosages[:, index]``: the product's last bits depend on it
+    # (BLAS), and suites prepared before must stay byte for byte the same
+    causal = np.asfortranarray(data.take_snps(index).dosages, dtype=np.float64)
+    values = causal @ effects
     spread = values.var()
     if not spread > 0:
         raise DataError(f"trait {spec.name!r}: the causal variants do not vary among the "
@@ -199,7 +203,7 @@ def _genetic_value(data: GenotypeData, spec: TraitSpec, frequencies: np.ndarray,
     return index, effects, values + offset, offset
 
 
-def _causal_table(data: GenotypeData, index, effects, frequencies) -> dict:
+def _causal_table(data, index, effects, frequencies) -> dict:
     return dict(chromosome=data.chromosomes[index].tolist(),
                 position=data.positions[index].tolist(),
                 effect=[float(e) for e in effects],
@@ -222,9 +226,26 @@ def simulate_traits(data: GenotypeData, traits, *, seed: int) -> tuple[GenotypeD
     specs = validate_traits(traits)
     if not specs:
         return data, {}
-    clash = [spec.name for spec in specs if spec.name in data.trait_names]
-    if clash:
-        raise DataError(f"trait {clash[0]!r}: the data already has a phenotype of that name")
+    _check_no_clash(data, [spec.name for spec in specs])
+    table, truth = simulate_phenotypes(data, specs, seed=seed)
+    return with_phenotypes(data, table), truth
+
+
+def simulate_phenotypes(data, traits, *, seed: int) -> tuple[pd.DataFrame | None, dict]:
+    """:func:`simulate_traits` without attaching the table: (phenotypes, truth).
+
+    Only the causal sites' dosages are read (``data.take_snps(causal).dosages``), so ``data``
+    may be a per-site summary that decodes only the sites taken
+    (:class:`genobench.sources.simulated.SiteCounts`, answering ``allele_frequencies()``,
+    ``n_samples``, ``chromosomes``, ``positions`` and ``take_snps``): causal variants are
+    still drawn among every segregating site, with no individuals x sites matrix in memory.
+
+    :returns: one float column per trait (declared order) and ``{"traits": {...}}``; (None,
+        {}) when ``traits`` is empty.
+    """
+    specs = validate_traits(traits)
+    if not specs:
+        return None, {}
     frequencies = data.allele_frequencies()
     n = data.n_samples
     children = np.random.SeedSequence(seed).spawn(len(specs))
@@ -264,11 +285,25 @@ def simulate_traits(data: GenotypeData, traits, *, seed: int) -> tuple[GenotypeD
         values[spec.name] = y
         truth[spec.name] = record
     table = pd.DataFrame({spec.name: values[spec.name] for spec in specs})
+    return table, {TRUTH_KEY: {spec.name: truth[spec.name] for spec in specs}}
+
+
+def _check_no_clash(data: GenotypeData, names) -> None:
+    clash = [name for name in names if name in data.trait_names]
+    if clash:
+        raise DataError(f"trait {clash[0]!r}: the data already has a phenotype of that name")
+
+
+def with_phenotypes(data: GenotypeData, table: pd.DataFrame) -> GenotypeData:
+    """``data`` with the columns of ``table`` (one row per individual) after its phenotypes.
+
+    :raises DataError: when ``data`` already has a phenotype of one of those names.
+    """
+    _check_no_clash(data, table.columns)
     if data.phenotypes is not None:
         table = pd.concat([data.phenotypes.reset_index(drop=True), table], axis=1)
-    ordered = {spec.name: truth[spec.name] for spec in specs}
     return data.__class__(data.dosages, data.positions, data.chromosomes, data.snp_ids,
-                          data.sample_ids, data.populations, table), {TRUTH_KEY: ordered}
+                          data.sample_ids, data.populations, table)
 
 
 # -- applying the truth to other individuals ----------------------------------------------------

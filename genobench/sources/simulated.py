@@ -283,13 +283,14 @@ def decode_sites(ts, site_ids, *, block_sites: int = _BLOCK_SITES) -> np.ndarray
 class SiteCounts:
     """Simulated chromosomes summarised per site, decoded only where asked.
 
-    It answers what :func:`genobench.suites.select_panel` reads of a
+    It answers what :func:`genobench.panel.select_panel` and
+    :func:`genobench.traits.simulate_phenotypes` read of a
     :class:`~genobench.data.GenotypeData` (``allele_frequencies()``, ``positions``,
     ``chromosomes``, ``n_samples``, ``n_snps``, ``snp_ids``) from per-site allele counts, and
-    :meth:`take_snps` decodes only the chosen sites, piece by piece, straight to int8: a panel
-    is chosen at the paper's sizes with memory of the order of the panel's dosages plus the
-    tree sequences, never individuals x every common site. The result is identical to
-    ``simulate(...).take_snps(index)``.
+    :meth:`take_snps` decodes only the sites taken (the panel's, the traits' causal ones),
+    piece by piece, straight to int8: a suite is prepared at the paper's sizes with memory of
+    the order of the panel's dosages plus the tree sequences, never individuals x every common
+    site. The result is identical to ``simulate(...).take_snps(index)``.
     """
 
     def __init__(self, pieces, positions, chromosomes, counts, sample_ids, populations):
@@ -377,7 +378,8 @@ class StdpopsimSource(SuiteSource):
         return simulate(options, seed=seed)
 
     def load_sites(self, options, *, seed, base_dir: Path) -> SiteCounts:
-        """:meth:`load` summarised per site, decoded only on ``take_snps`` (paper sizes)."""
+        """:meth:`load` summarised per site, decoded only on ``take_snps``: what
+        :func:`genobench.suites.materialize` asks for, so no suite decodes every site."""
         return simulate_sites(options, seed=seed)
 
     def versions(self):
