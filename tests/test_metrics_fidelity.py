@@ -5,7 +5,7 @@ import pytest
 from conftest import coalescent_sample, independent_sites_sample
 
 from genobench.data import GenotypeData
-from genobench.metrics import fidelity, gram, kernels
+from genobench.metrics import fidelity, kernels
 from genobench.metrics.base import EvaluationContext, Metric, evaluate
 
 NAMES = ("allele_frequency_r", "genotype_frequency_r", "fst", "fst_hudson", "ld_decay_distance",
@@ -207,7 +207,7 @@ def test_correlation_score_sees_lost_ld(splits):
     train, test, holdout = splits
     results, _ = run(test, holdout, ["correlation_score"])
     assert results["correlation_score"].value == pytest.approx(
-        gram.correlation_score(test.dosages, holdout.dosages), abs=1e-12)
+        kernels.correlation_score(test.dosages, holdout.dosages), abs=1e-12)
     m = test.n_snps
     assert results["correlation_score"].note == f"{m * (m - 1) // 2} SNP pairs"
     lost = run(test, independent_sites_sample(train, 200), ["correlation_score"])[0]

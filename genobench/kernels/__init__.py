@@ -11,11 +11,13 @@ or ``from genobench.kernels.distances import knn_distances``); the modules are:
 - :mod:`.ld`: Rogers-Huff LD matrices, LD decay, window comparisons, the correlation score;
 - :mod:`.distances`: exact distances, nearest and k nearest neighbours, ball coverage, KING;
 - :mod:`.gram`: integer and scaled Gram matrices, the GRM and PCA (dense or Krylov);
+- :mod:`.correlation`: the correlation score, exact or sketched with a stated error;
 - :mod:`.gwas`: per-SNP marginal regressions (GWAS), exact, from arrays or a PLINK ``.bed``;
 - :mod:`.prediction`: VanRaden's GRM, Haseman-Elston heritability, GBLUP and an MLP;
 - :mod:`.threads`: :func:`one_thread` for small dense algebra.
 """
 
+from .correlation import CorrelationScore, correlation_score, correlation_score_estimate
 from .distances import (
     KING_THRESHOLDS,
     CrossNeighbours,
@@ -27,7 +29,7 @@ from .distances import (
     nearest_neighbour_distances,
     pairwise_distances,
 )
-from .gram import GRAM_LIMIT, PCA, correlation_score, grm, integer_gram, pca, scaled_gram
+from .gram import GRAM_LIMIT, PCA, grm, integer_gram, pca, scaled_gram
 from .gwas import GwasResult, gwas, gwas_plink
 from .ld import (
     LDComparison,
@@ -62,7 +64,8 @@ from .threads import one_thread
 __all__ = [
     "FLOAT32_EXACT_K", "GRAM_LIMIT", "INT32_EXACT_K", "KING_THRESHOLDS", "PCA",
     "CrossNeighbours", "GwasResult", "KinshipSummary", "LDComparison", "LDDecay",
-    "allele_frequencies", "as_int8", "correlation_score", "count_values",
+    "allele_frequencies", "as_int8", "CorrelationScore", "correlation_score",
+    "correlation_score_estimate", "count_values",
     "cross_nearest_distances", "cross_neighbours", "exact_gram", "exact_product_t",
     "fixed_point_product", "gblup_predict", "genotype_counts", "genotype_frequencies", "grm",
     "gwas", "gwas_plink", "haseman_elston", "heterozygosity", "int8_product", "integer_gram",

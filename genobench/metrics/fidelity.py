@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hookspecs import hookimpl
-from . import gram, kernels
+from . import kernels
 from .base import EvaluationContext, Metric, MetricResult
 from .catalogue import metric_info
 from .options import LDOptions
@@ -210,10 +210,11 @@ class CorrelationScore(Metric):
     info = metric_info("correlation_score")
 
     def compute(self, context):
-        score = gram.correlation_score(context.real.dosages, context.synthetic.dosages,
-                                       device=context.device)
+        score = kernels.correlation_score_estimate(context.real.dosages,
+                                                   context.synthetic.dosages,
+                                                   device=context.device)
         m = context.real.n_snps
-        return MetricResult(score, f"{m * (m - 1) // 2} SNP pairs")
+        return MetricResult(score.value, score.describe(m * (m - 1) // 2))
 
 
 class Heterozygosity(Metric):
