@@ -32,6 +32,7 @@ def blurred(pool, n, seed):
     return pool.with_dosages(rows)
 
 
+@pytest.mark.slow
 def test_a_synthetic_set_twice_the_real_size_scores_like_an_equal_size_one(population):
     real, pool = population
     compared = real.n_samples // 3

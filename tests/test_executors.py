@@ -106,6 +106,7 @@ def test_local_dask_cluster_gives_the_same_results(tiny_suite_file, tmp_path):
     assert len(_metric_values(tmp_path / "dask")) == 4
 
 
+@pytest.mark.slow
 def test_existing_dask_scheduler_on_loopback(tiny_suite_file, tmp_path):
     distributed = pytest.importorskip("distributed")
     import dask

@@ -71,6 +71,7 @@ def saved(suite, tmp_path_factory):
     return folder, expected, phenotypes
 
 
+@pytest.mark.slow
 def test_every_first_party_generator_reloads_in_a_fresh_process(saved):
     folder, expected, phenotypes = saved
     script = textwrap.dedent(f"""
@@ -175,6 +176,7 @@ def test_python_load_refuses_them_too(tmp_path):
 
 
 # -- header checks --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_panel_mismatch_names_both_panels(tmp_path, tiny_suite_file):
     model = tmp_path / "sites.npz"
     first = genobench_cli("generate", "-g", "independent_sites", "-s", str(tiny_suite_file),

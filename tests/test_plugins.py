@@ -108,6 +108,7 @@ def test_unknown_name_lists_known_ones():
         registry.get_generator("nope")
 
 
+@pytest.mark.slow
 def test_load_plugins_env_limits_entry_points():
     anchors = {"independent_sites", "real_holdout", "permuted_frequencies"}
     listed = run_cli("list", "--json", env={"GENOBENCH_LOAD_PLUGINS": "coalescent"})
@@ -173,6 +174,7 @@ def third_party_site(tmp_path_factory):
     return target
 
 
+@pytest.mark.slow
 def test_separately_installed_plugin_is_listed_and_runs(third_party_site, tiny_suite_file,
                                                          tmp_path):
     env = {"PYTHONPATH": os.pathsep.join([str(third_party_site),

@@ -66,7 +66,8 @@ def gaming_run(tmp_path_factory):
         [str(site), os.environ.get("PYTHONPATH", "")]))
     generators = [arg for name in GAMERS + ["independent_sites"] for arg in ("-g", name)]
     ran = subprocess.run([sys.executable, "-m", "genobench.cli", "run", str(suite), *generators,
-                          "--out", str(out), "-q"], capture_output=True, text=True,
+                          "--out", str(out), "--executor", "inline", "-q"],
+                         capture_output=True, text=True,
                          env=environment, timeout=900)
     assert ran.returncode == 0, ran.stderr[-3000:]
     return json.loads((out / "leaderboard.json").read_text())
