@@ -63,3 +63,39 @@ def test_fit_quick_profile(benchmark, model):
 def test_fit_standard_profile(benchmark, suite_name, model):
     generator = fit_once(benchmark, suite_name, model, "standard")
     assert generator.training_["stopped"] in ("epochs", "patience", "max_seconds")
+
+
+#: Individuals of the fit-scale ladder: GENOBENCH_BENCH_SCALE="5000,10000" (x 5,000 SNPs).
+SCALE = [int(n) for n in os.environ.get("GENOBENCH_BENCH_SCALE", "").split(",") if n]
+
+
+@pytest.mark.skipif(not SCALE, reason="set GENOBENCH_BENCH_SCALE=5000,10000")
+@pytest.mark.parametrize("n", SCALE)
+@pytest.mark.parametrize("model", MODELS)
+def test_fit_epoch_scale(benchmark, model, n):
+    """Seconds per training epoch of each deep model (quick profile's architecture, two epochs,
+    one thread) on n LD-mosaic individuals x 5,000 SNPs: docs/scale.md extrapolates from it."""
+    from test_bench_metrics import genotype_data, mosaic
+
+    from genobench.data import GenotypeData
+
+    train = genotype_data(mosaic(n, 5_000, seed=4), "t")
+    check = GenotypeData(train.dosages[:200], train.positions, train.chromosomes,
+                         train.snp_ids, train.sample_ids[:200])
+    context = FitContext(validation=check, suite="scale", profile="quick", device="cpu")
+
+    def fit():
+        generator = get_generator(model)(threads=1, epochs=2, eval_every=2)
+        generator.fit(train, seed=1, context=context)
+        return generator
+
+    generator = benchmark.pedantic(fit, rounds=1, iterations=1)
+    throughput = generator.training_["throughput"]
+    per_epoch = throughput["train_seconds"] / max(throughput["epochs"], 1)
+    benchmark.extra_info.update(n_train=n, n_snps=5_000, epochs=throughput["epochs"],
+                                seconds_per_epoch=round(per_epoch, 2),
+                                achieved_flop_s=throughput["achieved_flop_s"],
+                                flops_fraction=throughput["fraction"])
+    print(f"\n{model} n={n}: {per_epoch:.2f} s per epoch, "
+          f"{throughput['achieved_flop_s'] / 1e9:.1f} GFLOP/s ({throughput['fraction']:.0%} of "
+          f"the calibration product)")
