@@ -20,10 +20,14 @@ import pytest
 import torch
 from genobench_plugins.coalescent import MsprimeCoalescent, ne_from_ld
 from genobench_plugins.deep import (
+    PRIVACY_ALLOWANCE,
+    PRIVACY_WEIGHT,
+    checkpoint_scores,
     correlation_score,
     count_flops,
     knn_precision_recall,
     one_hot,
+    privacy_scores,
     seeded,
     train_loop,
 )
@@ -200,6 +204,28 @@ def test_selection_can_reward_ld(train, validation):
                                              abs=1e-3)
     with pytest.raises(GeneratorError, match="selection"):
         VAEGenerator(selection="loss")
+
+
+def test_privacy_scores_tell_a_copier_from_fresh_individuals(train, validation):
+    members, others = train.dosages[:N_TRAIN], validation.dosages
+    copier = privacy_scores(members[:N_VALIDATION], others, members[:N_VALIDATION])
+    assert copier["membership"] == 1.0 and copier["privacy_loss"] > 0.3
+    fresh = privacy_scores(members[:N_TRAIN - N_VALIDATION], others,
+                           members[N_TRAIN - N_VALIDATION:])
+    assert abs(fresh["membership"] - 0.5) < 0.15 and abs(fresh["privacy_loss"]) < 0.2
+
+
+def test_privacy_selection_penalises_leaking_checkpoints(train, validation):
+    members, others = train.dosages[:N_VALIDATION], validation.dosages
+    copier = members
+    plain = checkpoint_scores(others, copier, selection="f1+correlation", train=members)
+    private = checkpoint_scores(others, copier, selection="f1+correlation+privacy",
+                                train=members)
+    excess = sum(max(0.0, plain[name] - limit) for name, limit in PRIVACY_ALLOWANCE.items())
+    assert excess > 0.2
+    assert private["score"] == pytest.approx(plain["score"] - PRIVACY_WEIGHT * excess)
+    assert all(cls.hyperparameters("standard")["selection"] == "f1+correlation+privacy"
+               for cls in CLASSES.values())
 
 
 def test_correlation_score_is_one_for_identical_ld(train):

@@ -127,7 +127,7 @@ class VAEGenerator(TorchGenerator):
       0.023 / 0.22; at 1.3 0.09 / 0.94 / 0.025 / 0.21 and 0.29 / 0.80 / 0.024 / 0.21
       (independent_sites 0.04 / 0.57 / 0.029 / 0.0004). 1.15 gives the best balance of the
       scorecard's ld and diversity families over the two profiles.
-    - ``eval_every`` 10 (quick 5, paper 20): epochs between validations.
+    - ``eval_every`` 10 (quick 5, standard 5, paper 20): epochs between validations.
     """
 
     name = "vae"
@@ -142,7 +142,9 @@ class VAEGenerator(TorchGenerator):
                     latent="posterior", eval_every=10)
     PROFILES = {
         "quick": dict(epochs=30, eval_every=5),
-        "standard": {},
+        # validations every 5 epochs: the validation membership AUC rises by about 0.05 per
+        # 5 epochs on human_chr22 (0.56 at epoch 10, 0.61 at 15, 0.66 at 20)
+        "standard": dict(eval_every=5),
         "paper": dict(epochs=1000, batch_size=256, lr=5e-4, max_width=1024, latent="prior",
                       temperature=1.0, selection="f1", eval_every=20),
     }
