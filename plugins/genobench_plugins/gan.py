@@ -23,17 +23,7 @@ from torch.nn import functional as F
 
 import genobench
 
-from .deep import (
-    ResidualMLP,
-    TorchGenerator,
-    TrainingLog,
-    adam,
-    batches,
-    dosages_from_logits,
-    genotype_log_frequencies,
-    one_hot,
-    scaled_width,
-)
+from . import deep
 
 
 class GumbelGeneratorNet(nn.Module):
@@ -41,7 +31,7 @@ class GumbelGeneratorNet(nn.Module):
 
     def __init__(self, latent_dim: int, widths: list[int], n_snps: int, cond_dim: int = 0):
         super().__init__()
-        self.body = ResidualMLP(latent_dim, widths, cond_dim=cond_dim, norm="batch")
+        self.body = deep.ResidualMLP(latent_dim, widths, cond_dim=cond_dim, norm="batch")
         self.head = nn.Linear(widths[-1] + cond_dim, 3 * n_snps)
         self.latent_dim, self.cond_dim = latent_dim, cond_dim
 
@@ -60,7 +50,7 @@ class CriticNet(nn.Module):
 
     def __init__(self, n_snps: int, widths: list[int], cond_dim: int = 0, norm: str = "layer"):
         super().__init__()
-        self.body = ResidualMLP(3 * n_snps, widths, cond_dim=cond_dim, norm=norm)
+        self.body = deep.ResidualMLP(3 * n_snps, widths, cond_dim=cond_dim, norm=norm)
         self.head = nn.Linear(widths[-1] + cond_dim, 1)
         self.cond_dim = cond_dim
 
@@ -75,7 +65,7 @@ def temperature(epoch: int, epochs: int, start: float, end: float) -> float:
     return float(start * (end / start) ** fraction)
 
 
-class _GumbelAdversarial(TorchGenerator):
+class _GumbelAdversarial(deep.TorchGenerator):
     """What the GAN and the WGAN-GP share: nets, temperature, sampling, save / load."""
 
     #: Divisors of 3 x SNPs giving the generator's and the critic's hidden widths.
@@ -85,9 +75,11 @@ class _GumbelAdversarial(TorchGenerator):
     def _widths(self) -> tuple[list[int], list[int]]:
         features, cap = 3 * self.n_snps_, self.config_["max_width"]
         g = self.config_["generator_hidden"] or [
-            scaled_width(features, d, minimum=64, maximum=cap) for d in self.GENERATOR_DIVISORS]
+            deep.scaled_width(features, d, minimum=64, maximum=cap)
+            for d in self.GENERATOR_DIVISORS]
         c = self.config_["critic_hidden"] or [
-            scaled_width(features, d, minimum=64, maximum=cap) for d in self.CRITIC_DIVISORS]
+            deep.scaled_width(features, d, minimum=64, maximum=cap)
+            for d in self.CRITIC_DIVISORS]
         return [int(w) for w in g], [int(w) for w in c]
 
     def _build(self, extra=None) -> None:
@@ -118,14 +110,14 @@ class _GumbelAdversarial(TorchGenerator):
         self.generator_.eval()
         logits = self.generator_.logits(self._noise(n), cond)
         # A hard Gumbel-Softmax sample is a categorical draw from softmax(logits).
-        out = dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
+        out = deep.dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
         self.generator_.train(training)
         return out
 
     def _init_head(self, data: torch.Tensor) -> None:
         """Start the generator at the training genotype frequencies (output bias = log f)."""
         with torch.no_grad():
-            self.generator_.head.bias.copy_(genotype_log_frequencies(data))
+            self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
                       names: tuple[str, str]):
@@ -140,9 +132,9 @@ class _GumbelAdversarial(TorchGenerator):
             self.critic_.train()
             tau = self._tau(epoch)
             totals, steps = torch.zeros(2, device=self.device_), 0
-            for rows in batches(data.shape[0], batch_size, shuffle=True, device=self.device_,
-                                drop_small=True):
-                totals += step(one_hot(data[rows]), None if conds is None else conds[rows],
+            for rows in deep.batches(data.shape[0], batch_size, shuffle=True,
+                                     device=self.device_, drop_small=True):
+                totals += step(deep.one_hot(data[rows]), None if conds is None else conds[rows],
                                tau)
                 steps += 1
             first, second = (totals / max(steps, 1)).tolist()
@@ -150,7 +142,7 @@ class _GumbelAdversarial(TorchGenerator):
 
         return run_epoch
 
-    def _train(self, run_epoch, *, started, time_limit, progress) -> TrainingLog:
+    def _train(self, run_epoch, *, started, time_limit, progress) -> deep.TrainingLog:
         log = super()._train(run_epoch, started=started, time_limit=time_limit,
                              progress=progress)
         self.generator_.eval()
@@ -198,14 +190,15 @@ class GANGenerator(_GumbelAdversarial):
                       critic_norm="batch", max_width=None, selection="f1"),
     }
 
-    def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:
+    def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
         self._init_head(data)
-        opt_g = adam(self.generator_.parameters(), lr=config["lr_generator"], betas=(0.5, 0.999))
-        opt_d = adam(self.critic_.parameters(), lr=config["lr_discriminator"],
-                     betas=(0.5, 0.999))
+        opt_g = deep.adam(self.generator_.parameters(), lr=config["lr_generator"],
+                          betas=(0.5, 0.999))
+        opt_d = deep.adam(self.critic_.parameters(), lr=config["lr_discriminator"],
+                          betas=(0.5, 0.999))
         hard = bool(config["straight_through"])
 
         def step(real: torch.Tensor, cond, tau: float) -> torch.Tensor:
@@ -278,15 +271,15 @@ class WGANGPGenerator(_GumbelAdversarial):
         (grad,) = torch.autograd.grad(self.critic_(mixed, cond).sum(), mixed, create_graph=True)
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
-    def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:
+    def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
         self._init_head(data)
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
-        opt_g = adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
-        opt_c = adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        opt_g = deep.adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
+        opt_c = deep.adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         hard, lam = bool(config["straight_through"]), float(config["gp_lambda"])
         n_critic = int(config["n_critic"])
         state = dict(critic_steps=0, g_loss=float("nan"))

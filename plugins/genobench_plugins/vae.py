@@ -24,17 +24,7 @@ from torch.nn import functional as F
 
 import genobench
 
-from .deep import (
-    ResidualMLP,
-    TorchGenerator,
-    TrainingLog,
-    adam,
-    batches,
-    dosages_from_logits,
-    genotype_log_frequencies,
-    one_hot,
-    power_of_two_width,
-)
+from . import deep
 
 
 class VAENet(nn.Module):
@@ -42,10 +32,10 @@ class VAENet(nn.Module):
 
     def __init__(self, n_snps: int, widths: list[int], latent_dim: int):
         super().__init__()
-        self.encoder = ResidualMLP(3 * n_snps, widths, norm="batch")
+        self.encoder = deep.ResidualMLP(3 * n_snps, widths, norm="batch")
         self.mean = nn.Linear(widths[-1], latent_dim)
         self.log_var = nn.Linear(widths[-1], latent_dim)
-        self.decoder = ResidualMLP(latent_dim, widths[::-1], norm="batch")
+        self.decoder = deep.ResidualMLP(latent_dim, widths[::-1], norm="batch")
         self.logits = nn.Linear(widths[0], 3 * n_snps)
         self.latent_dim = latent_dim
         # The Gaussian new latent codes are drawn from: z = latent_mean + latent_factor @ e,
@@ -95,7 +85,7 @@ class VAENet(nn.Module):
         self.latent_factor.copy_(factor.float())
 
 
-class VAEGenerator(TorchGenerator):
+class VAEGenerator(deep.TorchGenerator):
     """Variational autoencoder with a per-SNP 3-way softmax decoder.
 
     Hyperparameters (``standard`` profile defaults; ``quick`` and ``paper`` change some):
@@ -152,7 +142,7 @@ class VAEGenerator(TorchGenerator):
     def _widths(self, n_snps: int) -> tuple[list[int], int]:
         hidden = self.config_["hidden"]
         if hidden is None:
-            w = power_of_two_width(0.6 * n_snps, 128, int(self.config_["max_width"]))
+            w = deep.power_of_two_width(0.6 * n_snps, 128, int(self.config_["max_width"]))
             hidden = [w, w // 2, w // 4]
         latent = self.config_["latent_dim"] or max(16, hidden[0] // 8)
         return [int(h) for h in hidden], int(latent)
@@ -169,22 +159,22 @@ class VAEGenerator(TorchGenerator):
     def _modules(self):
         return {"net": self.net_}
 
-    def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:
+    def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
         with torch.no_grad():  # start the decoder at the training genotype frequencies
-            self.net_.logits.bias.copy_(genotype_log_frequencies(data))
-        optimizer = adam(self.net_.parameters(), lr=config["lr"])
+            self.net_.logits.bias.copy_(deep.genotype_log_frequencies(data))
+        optimizer = deep.adam(self.net_.parameters(), lr=config["lr"])
         beta = float(config["beta"])
 
         def run_epoch(epoch: int) -> dict:
             self.net_.train()
             totals = torch.zeros(2, device=self.device_)
-            for rows in batches(data.shape[0], config["batch_size"], shuffle=True,
-                                device=self.device_, drop_small=True):
+            for rows in deep.batches(data.shape[0], config["batch_size"], shuffle=True,
+                                     device=self.device_, drop_small=True):
                 x = data[rows]
-                mean, log_var = self.net_.encode(one_hot(x))
+                mean, log_var = self.net_.encode(deep.one_hot(x))
                 z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
                 logits = self.net_.decode(z)
                 # Summed over SNPs and latent dimensions, averaged over individuals.
@@ -200,7 +190,7 @@ class VAEGenerator(TorchGenerator):
             return dict(loss=reconstruction + beta * kl, reconstruction=reconstruction, kl=kl)
 
         self._fit_latent = lambda: self.net_.fit_latent(
-            one_hot(data) if config.get("latent", "prior") == "posterior" else None)
+            deep.one_hot(data) if config.get("latent", "prior") == "posterior" else None)
         log = self._train(run_epoch, started=started, time_limit=time_limit, progress=progress)
         # The kept weights' sampling Gaussian (the same as at their validation: the encoder's
         # eval-mode means and variances are deterministic).
@@ -226,8 +216,9 @@ class VAEGenerator(TorchGenerator):
         training = self.net_.training
         self.net_.eval()
         z = self.net_.latent_codes(n)
-        out = dosages_from_logits(self.net_.decode(z), sample=self.config_["decode"] == "sample",
-                                  temperature=float(self.config_.get("temperature", 1.0)))
+        out = deep.dosages_from_logits(self.net_.decode(z),
+                                       sample=self.config_["decode"] == "sample",
+                                       temperature=float(self.config_.get("temperature", 1.0)))
         self.net_.train(training)
         return out
 
