@@ -62,14 +62,14 @@ from .summaries import (
 from .threads import one_thread
 
 __all__ = [
-    "FLOAT32_EXACT_K", "GRAM_LIMIT", "INT32_EXACT_K", "KING_THRESHOLDS", "PCA",
-    "CrossNeighbours", "GwasResult", "KinshipSummary", "LDComparison", "LDDecay",
-    "allele_frequencies", "as_int8", "CorrelationScore", "correlation_score",
-    "correlation_score_estimate", "count_values",
-    "cross_nearest_distances", "cross_neighbours", "exact_gram", "exact_product_t",
-    "fixed_point_product", "gblup_predict", "genotype_counts", "genotype_frequencies", "grm",
-    "gwas", "gwas_plink", "haseman_elston", "heterozygosity", "int8_product", "integer_gram",
-    "king_kinship", "knn_distances", "ld_decay", "ld_matrix", "ld_window_comparison",
-    "mlp_predict", "nearest_neighbour_distances", "one_thread", "pairwise_distances", "pca",
-    "round_up", "row_dot", "scaled_gram", "scaling", "snp_moments", "vanraden_grm",
+    "CorrelationScore", "CrossNeighbours", "FLOAT32_EXACT_K", "GRAM_LIMIT", "GwasResult",
+    "INT32_EXACT_K", "KING_THRESHOLDS", "KinshipSummary", "LDComparison", "LDDecay", "PCA",
+    "allele_frequencies", "as_int8", "correlation_score", "correlation_score_estimate",
+    "count_values", "cross_nearest_distances", "cross_neighbours", "exact_gram",
+    "exact_product_t", "fixed_point_product", "gblup_predict", "genotype_counts",
+    "genotype_frequencies", "grm", "gwas", "gwas_plink", "haseman_elston", "heterozygosity",
+    "int8_product", "integer_gram", "king_kinship", "knn_distances", "ld_decay", "ld_matrix",
+    "ld_window_comparison", "mlp_predict", "nearest_neighbour_distances", "one_thread",
+    "pairwise_distances", "pca", "round_up", "row_dot", "scaled_gram", "scaling", "snp_moments",
+    "vanraden_grm",
 ]
