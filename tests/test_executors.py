@@ -123,3 +123,18 @@ def test_existing_dask_scheduler_on_loopback(tiny_suite_file, tmp_path):
               for path in sorted((tmp_path / "remote" / "results").glob("*.json"))]
     assert [(r["generator"], r["status"]) for r in stored] == [
         ("independent_sites", "ok"), ("permuted_frequencies", "ok"), ("real_holdout", "ok")]
+
+
+def test_each_job_process_takes_the_environment_of_its_start(tiny_suite_file, tmp_path,
+                                                             monkeypatch):
+    """Job processes come from a server started once (forkserver where the platform has
+    one): a job must still see the run's environment as it is when the job starts."""
+    spec = load_spec(tiny_suite_file)
+    first = run_benchmark([spec], tmp_path / "a", executor=ProcessExecutor(jobs=1),
+                          generators=["independent_sites"])
+    assert all(record.status == "ok" for record in first.records)
+    monkeypatch.setenv("GENOBENCH_LOAD_PLUGINS", "")  # the job's registry: no entry points
+    second = run_benchmark([spec], tmp_path / "b", executor=ProcessExecutor(jobs=1),
+                           generators=["msprime"])  # known here (registry made earlier)
+    failed = {r.generator: r.error for r in second.records if r.status != "ok"}
+    assert "unknown generator 'msprime'" in failed["msprime"]

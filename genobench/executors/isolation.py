@@ -1,14 +1,24 @@
-"""One job in a fresh (spawned) child process, watched for its time and memory limits.
+"""One job in a fresh child process, watched for its time and memory limits.
 
 Shared by the process executor (several at once on this machine) and the Dask executor (one per
 task on a worker): a job that crashes the interpreter, runs past its time limit or uses more
 memory than its limit becomes a failed record, and the process tree is killed.
+
+Where the platform has it (Linux, macOS) every job's process is forked from a multiprocessing
+*forkserver* that imported torch, genobench and the first-party plugins once
+(:data:`PRELOAD`): a job starts in about 0.07 s instead of the 1.4 s a spawned interpreter takes
+to import them, and is still a fresh process of its own (nothing of one job reaches the next).
+The server was started with the environment of its first job, so each job carries its parent's
+``os.environ`` and ``sys.path`` as they are when it starts and applies them first. Elsewhere
+(Windows) jobs are spawned.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import time
 
 import psutil
@@ -17,11 +27,37 @@ from ..records import JobRecord
 from ..runner import Job, failed_record
 from .base import safe_run_job
 
-__all__ = ["JobProcess", "run_isolated"]
+__all__ = ["JobProcess", "PRELOAD", "run_isolated"]
+
+#: Modules the forkserver imports once for every job it forks (missing ones are skipped).
+PRELOAD = ["numpy", "scipy.linalg", "sklearn.linear_model", "torch", "genobench.runner",
+           "genobench.registry", "genobench.metrics.fidelity", "genobench.metrics.privacy",
+           "genobench.metrics.structure", "genobench.metrics.association",
+           "genobench_plugins.vae", "genobench_plugins.gan", "genobench_plugins.diffusion",
+           "genobench_plugins.coalescent"]
 
 
-def _child(job: Job, connection, threads: int) -> None:
-    """Entry point of a job's process: run it, send progress and the record through the pipe."""
+def _job_context():
+    """forkserver (preloading :data:`PRELOAD`) where the platform has it, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _child(job: Job, connection, threads: int, environment: dict, path: list) -> None:
+    """Entry point of a job's process: take the parent's environment and import path, run
+    the job, send progress and the record through the pipe.
+
+    The run that started it decides when a job stops (a Ctrl-C reaches the whole terminal
+    process group; the run then kills its jobs), so the job ignores SIGINT; once the run is
+    gone nobody reads the pipe, and the job ends without a word.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.path[:] = path
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch
@@ -31,10 +67,16 @@ def _child(job: Job, connection, threads: int) -> None:
         pass
 
     def progress(**values):
-        connection.send(("progress", values))
+        try:
+            connection.send(("progress", values))
+        except OSError:  # the run has gone: nobody to tell
+            os._exit(1)
 
-    connection.send(("result", safe_run_job(job, progress)))
-    connection.close()
+    try:
+        connection.send(("result", safe_run_job(job, progress)))
+        connection.close()
+    except OSError:
+        os._exit(1)
 
 
 def _tree_rss(pid: int) -> int:
@@ -55,13 +97,14 @@ class JobProcess:
     :param threads: torch and OpenMP threads the job may use.
     """
 
-    _context = multiprocessing.get_context("spawn")
+    _context = _job_context()
 
     def __init__(self, job: Job, *, threads: int = 1):
         self.job = job
         self._receiver, sender = self._context.Pipe(duplex=False)
-        self._process = self._context.Process(target=_child, args=(job, sender, threads),
-                                              name=f"genobench-{job.id}", daemon=True)
+        self._process = self._context.Process(
+            target=_child, args=(job, sender, threads, dict(os.environ), list(sys.path)),
+            name=f"genobench-{job.id}", daemon=True)
         self._process.start()
         sender.close()
         self._start = time.monotonic()
