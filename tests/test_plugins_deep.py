@@ -476,3 +476,13 @@ def test_vae_temperature_moves_sampling_towards_argmax(fitted):
     warm = vae.generate(100, seed=3)
     assert (cold == argmax).mean() > 0.99
     assert (warm == argmax).mean() < (cold == argmax).mean()
+
+
+def test_subnormals_are_flushed_while_training_and_restored_after():
+    from genobench_plugins.deep import runtime
+
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    assert float(tiny * 1.0) > 0  # subnormals kept outside the block
+    with runtime.flush_denormals():
+        assert float(tiny * 1.0) == 0.0
+    assert float(tiny * 1.0) > 0

@@ -21,7 +21,7 @@ from genobench import FitContext, GeneratorError, GenotypeData
 
 from .checkpoints import SELECTIONS, checkpoint_scores
 from .phenotypes import PhenotypeScaler
-from .runtime import child_seeds, cpu_threads, resolve_device, seeded
+from .runtime import child_seeds, cpu_threads, flush_denormals, resolve_device, seeded
 from .throughput import training_throughput
 from .training import TrainingLog, train_loop
 
@@ -130,7 +130,8 @@ class TorchGenerator(genobench.Generator):
         if context is not None and context.time_limit:
             time_limit = context.time_limit * TIME_LIMIT_SHARE
         self._validation = self._validation_set(validation, validation_seed, train)
-        with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]):
+        with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]), \
+                flush_denormals():
             log = self._fit_model(train, started=started, time_limit=time_limit,
                                   progress=context.progress if context is not None else None)
             throughput = self._throughput(log)
@@ -174,7 +175,7 @@ class TorchGenerator(genobench.Generator):
         out = np.empty((n, self.n_snps_), dtype=np.int8)
         step = int(self.config_["generate_batch"])
         with seeded(child_seeds(seed, 1)[0], self.device_), \
-                cpu_threads(self.config_.get("threads")):
+                cpu_threads(self.config_.get("threads")), flush_denormals():
             for start in range(0, n, step):
                 part = None if cond is None else cond[start:start + step].to(self.device_)
                 out[start:start + step] = self._sample(min(step, n - start), part).cpu().numpy()

