@@ -142,20 +142,23 @@ class Tracker:
 
     # -- events ---------------------------------------------------------------------------
     def set_total(self, total: int) -> None:
+        """How many items there are (shown as done / total)."""
+        self._set(total=total)
+
+    def set_note(self, text: str) -> None:
+        """What happens between items (preparing a suite): shown live, not as a line."""
+        self._set(note=text)
+
+    def _set(self, **fields) -> None:
         with self._lock:
-            self.total = total
+            for name, value in fields.items():
+                setattr(self, name, value)
             self._refresh(time.monotonic())
 
     def message(self, text: str) -> None:
         """A line worth keeping (a suite prepared, a job finished), in either mode."""
         with self._lock:
             self._say(text)
-
-    def set_note(self, text: str) -> None:
-        """What happens between items (preparing a suite): shown live, not as a line."""
-        with self._lock:
-            self.note = text
-            self._refresh(time.monotonic())
 
     def start(self, name: str) -> None:
         with self._lock:
