@@ -27,10 +27,7 @@ DEFAULT_PLUGINS = (
     "genobench.anchors",
     "genobench.sources.simulated",
     "genobench.sources.files",
-    "genobench.metrics.fidelity",
-    "genobench.metrics.privacy",
-    "genobench.metrics.structure",
-    "genobench.metrics.association",
+    "genobench.metrics.core",
     "genobench.report.figures",
 )
 

@@ -31,8 +31,7 @@ __all__ = ["JobProcess", "PRELOAD", "run_isolated"]
 
 #: Modules the forkserver imports once for every job it forks (missing ones are skipped).
 PRELOAD = ["numpy", "scipy.linalg", "sklearn.linear_model", "torch", "genobench.runner",
-           "genobench.registry", "genobench.metrics.fidelity", "genobench.metrics.privacy",
-           "genobench.metrics.structure", "genobench.metrics.association",
+           "genobench.registry", "genobench.metrics.core",
            "genobench_plugins.vae", "genobench_plugins.gan", "genobench_plugins.diffusion",
            "genobench_plugins.coalescent"]
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..hookspecs import hookimpl
 from ..kernels import one_thread
 from ..kernels.gwas import Design, GwasResult, gwas
 from ..kernels.prediction import (
@@ -357,10 +356,3 @@ class H2Difference(_AssociationMetric):
 
 
 METRICS = (GwasBetaR(), GwasHitOverlap(), CausalRecovery(), TstrR(), TstrMse(), H2Difference())
-
-
-@hookimpl
-def genobench_register_metrics(register):
-    """Register the trait-association metrics."""
-    for metric in METRICS:
-        register(metric)

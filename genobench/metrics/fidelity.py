@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..hookspecs import hookimpl
 from . import kernels
 from .base import EvaluationContext, Metric, MetricResult
 from .catalogue import metric_info
@@ -260,10 +259,3 @@ class HardyWeinberg(Metric):
 
 METRICS = (AlleleFrequencyR(), GenotypeFrequencyR(), Fst(), HudsonFst(), LDDecayDistance(),
            LDDifference(), CorrelationScore(), Heterozygosity(), HardyWeinberg())
-
-
-@hookimpl
-def genobench_register_metrics(register):
-    """Register the core fidelity metrics."""
-    for metric in METRICS:
-        register(metric)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..hookspecs import hookimpl
 from . import kernels, neighbours
 from .base import EvaluationContext, Metric, MetricResult
 from .catalogue import metric_info
@@ -214,10 +213,3 @@ class KinshipMetric(_Gate):
 
 METRICS = (PrivacyLossMetric(), AATSTrainMetric(), DCRMetric(), CloserThanHoldoutMetric(),
            ExactCopiesMetric(), KinshipMetric(), MembershipInferenceMetric())
-
-
-@hookimpl
-def genobench_register_metrics(register):
-    """Register the core privacy metrics."""
-    for metric in METRICS:
-        register(metric)

@@ -38,7 +38,6 @@ import math
 
 import numpy as np
 
-from ..hookspecs import hookimpl
 from . import gram, neighbours, privacy
 from .base import EvaluationContext, Metric, MetricResult
 from .catalogue import metric_info
@@ -298,10 +297,3 @@ class AATSMetric(Metric):
 
 METRICS = (PCAWassersteinMetric(), PCARealBasisMetric(), AATSMetric(), DetectionAUCMetric(),
            PrecisionMetric(), RecallMetric(), F1Metric())
-
-
-@hookimpl
-def genobench_register_metrics(register):
-    """Register the core population-structure metrics."""
-    for metric in METRICS:
-        register(metric)
