@@ -89,6 +89,30 @@ class Generator:
         """
         raise NotImplementedError
 
+    def fit_report(self) -> dict[str, Any] | None:
+        """What the last :meth:`fit` did, as plain JSON values, or None (the default).
+
+        The harness stores it with the job record (``training``), and the leaderboard's
+        Training table reads these keys where present (any other key is kept as it is):
+
+        - ``epochs``: epochs run; ``stopped``: why training ended ("epochs", "patience",
+          "max_seconds", "time_limit", or the plugin's own word); ``best_epoch``: the epoch of
+          the kept weights; ``seconds``: wall-clock seconds of the fit; ``max_seconds``: the
+          wall-clock cap it had, or None.
+        - ``flops_fraction``: achieved FLOP/s of the dense layers over the rate of a
+          calibration product timed in the same process (0..1).
+        - ``validations``: one dict per validation, with ``epoch`` and the signals measured on
+          the validation split: ``correlation`` (correlation score), ``f1``, ``precision``,
+          ``recall``, ``membership`` (membership-inference AUC, training vs validation
+          individuals), ``privacy_loss``.
+
+        From these the leaderboard says, measured, why a trained model stays weak (for
+        example: its validation correlation score levelled off early, or the cap ended
+        training while it still improved). A report that is no mapping of JSON values is
+        recorded as an error line; the job's results are kept.
+        """
+        return None
+
     # -- saved models ------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         """What a saved model holds: a flat dict of numpy arrays and plain JSON values.

@@ -13,6 +13,8 @@ causal model gives the synthetic individuals.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import traceback
 from collections.abc import Callable
 
@@ -124,6 +126,36 @@ def fit(generator: Generator, train: GenotypeData, *, name: str, seeds: JobSeeds
     except Exception as error:  # the plugin's fault
         raise _fault(name, "fit", error) from None
     return PhaseTiming(**usage.as_dict())
+
+
+def fit_report(generator: Generator, *, name: str) -> dict:
+    """``generator.fit_report()`` as plain JSON values ({} when it reports nothing).
+
+    NaN and infinities become None. A report that raises or is no mapping of JSON values gives
+    ``{"error": one line}`` naming the generator and the reason: the leaderboard shows it, and
+    the job's fit, output and scores are kept.
+    """
+    try:
+        report = generator.fit_report()
+        if report is None:
+            return {}
+        if not isinstance(report, dict):
+            raise TypeError(f"returned {type(report).__name__}, not a dict")
+        return _finite(json.loads(json.dumps(report)))
+    except Exception as error:  # the plugin's fault; the job's results stand
+        return {"error": f"generator {name!r}: fit_report() {type(error).__name__}: "
+                         f"{_first_line(error)}"}
+
+
+def _finite(value):
+    """JSON ``value`` with NaN and infinities as None (records are strict JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def generate(generator: Generator, train: GenotypeData, n: int, *, name: str, seeds: JobSeeds,

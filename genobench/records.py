@@ -213,8 +213,8 @@ class JobRecord:
     """The outcome of one (suite, generator, seed) job, finished or failed.
 
     Frozen: a new record comes from :func:`dataclasses.replace`. The mappings of plain JSON
-    values (``curves``, ``generator_info``, ``suite_info``, ``provenance``) are the plugin's and
-    the harness's free-form data and are read, never changed.
+    values (``curves``, ``training``, ``generator_info``, ``suite_info``, ``provenance``) are the
+    plugin's and the harness's free-form data and are read, never changed.
 
     :ivar schema: the record schema version (:data:`SCHEMA` for new records).
     :ivar status: "ok" or "failed".
@@ -224,6 +224,9 @@ class JobRecord:
     :ivar curves: {metric name: {series name: [numbers]}}: what plots read.
     :ivar metric_info: {metric name: :class:`MetricInfo`}.
     :ivar timing: {phase ("fit", "generate", "evaluate"): :class:`PhaseTiming`}.
+    :ivar training: what the generator's fit did (:meth:`genobench.Generator.fit_report`):
+        epochs, stop reason, kept epoch, FLOP/s fraction, validation history; {} when the
+        generator reports nothing, ``{"error": ...}`` when its report was unusable.
     :ivar generator_info: description, citation, options, provider, is_reference,
         supports_phenotypes.
     :ivar suite_info: what :func:`genobench.suites.materialize` reports: sizes, n_snps,
@@ -243,6 +246,7 @@ class JobRecord:
     curves: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     metric_info: Mapping[str, MetricInfo] = dataclasses.field(default_factory=dict)
     timing: Mapping[str, PhaseTiming] = dataclasses.field(default_factory=dict)
+    training: Mapping = dataclasses.field(default_factory=dict)
     generator_info: Mapping = dataclasses.field(default_factory=dict)
     suite_info: Mapping = dataclasses.field(default_factory=dict)
     provenance: Mapping = dataclasses.field(default_factory=dict)
@@ -284,6 +288,7 @@ class JobRecord:
             curves=dict(self.curves),
             metric_info={name: info.to_json() for name, info in self.metric_info.items()},
             timing={phase: usage.to_json() for phase, usage in self.timing.items()},
+            training=dict(self.training),
             generator_info=dict(self.generator_info), suite_info=dict(self.suite_info),
             provenance=dict(self.provenance))
 
@@ -327,6 +332,7 @@ class JobRecord:
                          for name, raw in table("metric_info").items()},
             timing={str(phase): PhaseTiming.from_json(usage)
                     for phase, usage in table("timing").items()},
+            training=dict(table("training")),
             generator_info=dict(table("generator_info")), suite_info=dict(table("suite_info")),
             provenance=dict(table("provenance")))
 

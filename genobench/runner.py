@@ -21,7 +21,7 @@ from .anchors import ANCHORS, REFERENCE
 from .data import GenotypeData
 from .errors import GenobenchError, ResultsError, SpecError
 from .generators import FitContext
-from .lifecycle import GeneratorFault, build, fit, generate, job_seeds
+from .lifecycle import GeneratorFault, build, fit, fit_report, generate, job_seeds
 from .metrics.base import EvaluationContext, evaluate
 from .records import JobRecord, MetricInfo, MetricValue, PhaseTiming, job_id
 from .registry import get_generator, get_metric, get_registry, provider_of
@@ -166,6 +166,7 @@ def run_job(job: Job, *, progress=None) -> JobRecord:
         generator = build(cls, dict(job.options))
         timing["fit"] = fit(generator, suite.train, name=job.generator, seeds=seeds,
                             context=context, progress=progress)
+        record = dataclasses.replace(record, training=fit_report(generator, name=job.generator))
         output = generate(generator, suite.train, suite.test.n_samples, name=job.generator,
                           seeds=seeds, progress=progress)
     except GeneratorFault as fault:

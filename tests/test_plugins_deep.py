@@ -9,6 +9,7 @@ file runs in about a minute on two CPU cores.
 from __future__ import annotations
 
 import ast
+import json
 import time
 from pathlib import Path
 
@@ -397,6 +398,20 @@ def test_fit_records_its_throughput(fitted, name):
     assert throughput["fraction"] == pytest.approx(
         throughput["achieved_flop_s"] / throughput["calibration_flop_s"], rel=1e-3)
     assert throughput["epochs"] == len(fitted[name].training_["history"])
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_fit_report_is_plain_json_with_every_validation(fitted, name):
+    report = fitted[name].fit_report()
+    assert json.loads(json.dumps(report)) == report
+    training = fitted[name].training_
+    assert report["epochs"] == len(training["history"]) and report["stopped"] == "epochs"
+    assert report["best_epoch"] == training["best_epoch"]
+    assert report["flops_fraction"] == training["throughput"]["fraction"] > 0
+    validated = [entry["epoch"] for entry in training["history"] if "score" in entry]
+    assert [v["epoch"] for v in report["validations"]] == validated
+    assert {"correlation", "membership", "privacy_loss", "f1"} <= set(report["validations"][0])
+    assert report["best_epoch"] in validated
 
 
 def test_flop_count_is_six_n_per_sample_for_a_trained_layer():

@@ -69,6 +69,20 @@ def test_one_job_end_to_end(tiny_suite_file):
         == record
 
 
+def test_a_deep_job_records_what_training_did(tiny_suite_file):
+    spec = load_spec(tiny_suite_file)
+    job = _job(plan([spec], generators=["vae"], profile="quick",
+                    options={"vae": {"epochs": 4, "eval_every": 2}}), "vae")
+    record = run_job(job)
+    assert record.status == "ok", record.error
+    training = record.training
+    assert training["epochs"] == 4 and training["stopped"] == "epochs"
+    assert [v["epoch"] for v in training["validations"]] == [2, 4]
+    assert 0 <= training["validations"][0]["membership"] <= 1
+    assert JobRecord.from_json(json.loads(json.dumps(record.to_json(), allow_nan=False))) \
+        == record
+
+
 def test_same_seed_same_record(tiny_suite_file):
     spec = load_spec(tiny_suite_file)
     job = _job(plan([spec], generators=["independent_sites"], seeds=[5]), "independent_sites")

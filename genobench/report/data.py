@@ -4,8 +4,9 @@
 data: the scorecard first (:mod:`genobench.scorecard`: one score per family of metrics between
 the baseline and real data, privacy gates, the ranking), then per suite a table of generators x
 metrics (mean and spread over seeds, the best cell per metric, timings), the reference row's
-noise floor per metric, a quality-against-cost view with its Pareto front, the metric glossary
-and a provenance summary. :func:`leaderboard_frame` is the long CSV table.
+noise floor per metric, a quality-against-cost view with its Pareto front, the training table
+(:mod:`.training`), the metric glossary and a provenance summary. :func:`leaderboard_frame` is
+the long CSV table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..records import FAMILIES, JobRecord, MetricInfo, as_record, finite
 from ..scorecard import leaderboard_scorecard, verdict_order
 from .ranking import noise_floor, pareto, rank_rows
 from .text import one_line
+from .training import training_rows
 
 __all__ = ["PHASES", "leaderboard_data", "leaderboard_frame"]
 
@@ -38,7 +40,9 @@ def leaderboard_data(records: list[JobRecord | dict]) -> dict:
         {metric: {mean, std, n, notes, best, rank, at_floor}} and ``timing`` (seconds per phase,
         ``cost_s`` = fit + generate, ``peak_rss_mb``), ``noise_floor`` {metric: {generator,
         mean, std, distance}}, ``pareto`` (quality against cost, see :func:`.ranking.pareto`) and
-        ``not_applicable`` ([{metric, note}]: metrics without a value for any job, no column)),
+        ``not_applicable`` ([{metric, note}]: metrics without a value for any job, no column)
+        and ``training`` (:func:`.training.training_rows`: what each trained generator's fit
+        did and, where it stays weak, why)),
         ``metrics`` (the glossary, in column order), ``generators`` (their documentation) and
         ``provenance`` (software, seeds, machines, timestamps, commands).
     """
@@ -147,7 +151,8 @@ def _suite_table(name: str, records: list[JobRecord], metrics: dict[str, dict],
     rows.sort(key=lambda row: (row["is_reference"],
                                *verdict_order(row["fidelity"], row["privacy_passed"])))
     return dict(name=name, info=dict(records[0].suite_info), metrics=columns, rows=rows,
-                noise_floor=floor, pareto=pareto(rows), not_applicable=not_applicable)
+                noise_floor=floor, pareto=pareto(rows), not_applicable=not_applicable,
+                training=training_rows(records, card or {}, metrics))
 
 
 def _row(generator: str, records: list[JobRecord], columns: list[str]) -> dict:

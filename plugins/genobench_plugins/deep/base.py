@@ -29,6 +29,10 @@ from .training import TrainingLog, train_loop
 #: leaving the rest for generation and evaluation.
 TIME_LIMIT_SHARE = 0.8
 
+#: What :meth:`TorchGenerator.fit_report` keeps of each validation in the training history.
+VALIDATION_KEYS = ("epoch", "seconds", "precision", "recall", "f1", "correlation", "membership",
+                   "privacy_loss", "score")
+
 #: Training precisions (option ``precision``).
 PRECISIONS = ("float32", "bfloat16")
 
@@ -137,6 +141,29 @@ class TorchGenerator(genobench.Generator):
             throughput = self._throughput(log)
         self.training_ = {**log.as_dict(), "throughput": throughput}
         self._validation = None
+
+    def fit_report(self) -> dict | None:
+        """The fit's record for the leaderboard (:meth:`genobench.Generator.fit_report`):
+        epochs, stop reason, kept epoch, seconds, the profile's cap and selection, the dense
+        layers' FLOP/s against the calibration product, and every validation's signals
+        (k-NN precision / recall / F1, correlation score, membership AUC, privacy loss, the
+        selection score), from ``training_`` (also after loading a saved model)."""
+        training = getattr(self, "training_", None)
+        if not training:
+            return None
+        throughput = training.get("throughput") or {}
+        validations = [{key: entry[key] for key in VALIDATION_KEYS if key in entry}
+                       for entry in training["history"] if "score" in entry]
+        config = getattr(self, "config_", {})
+        return dict(
+            epochs=len(training["history"]), stopped=training["stopped"],
+            best_epoch=training["best_epoch"], best_score=training["best_score"],
+            seconds=training["seconds"], train_seconds=training["train_seconds"],
+            max_seconds=config.get("max_seconds"), selection=config.get("selection"),
+            profile=config.get("profile"), flops_per_epoch=throughput.get("flops_per_epoch"),
+            achieved_flop_s=throughput.get("achieved_flop_s"),
+            calibration_flop_s=throughput.get("calibration_flop_s"),
+            flops_fraction=throughput.get("fraction"), validations=validations)
 
     def _throughput(self, log: TrainingLog) -> dict:
         """:func:`~.throughput.training_throughput` of this fit (batch-size rows)."""

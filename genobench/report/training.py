@@ -1,0 +1,211 @@
+"""The leaderboard's Training table: what each trained generator's fit did, and where the
+generator stays weak, why, read from its own records (measured, not guessed).
+
+Input per suite: the job records' ``training`` (:meth:`genobench.Generator.fit_report`: epochs,
+stop reason, kept epoch, FLOP/s fraction, one entry per validation with the signals measured on
+the validation split) and the suite's scorecard entry of each generator (family scores and
+privacy gates, :mod:`genobench.scorecard`). A generator whose jobs report no fit (the baselines,
+a plugin without :meth:`~genobench.Generator.fit_report`) has no row.
+
+The reasons (``why``) state measurements and the rule that reads them, one sentence each:
+
+- **LD family below** :data:`FAMILY_BAR`: where the validation correlation score peaked along
+  training against the epochs run, so a reader sees whether the budget ended training while
+  the score still rose (``budget``), whether the kept checkpoint precedes the peak because
+  later ones leaked (``leak``), or whether the score levelled off well before the end
+  (``plateau``).
+- **A privacy gate failed**: the gate's value and limit, and the validation membership AUC at
+  the first validation, the kept epoch and the last one (a leak present from the first
+  validation comes with the model's construction, one that grows comes with training).
+- **Diversity family below** :data:`FAMILY_BAR`: k-NN precision (share of its individuals
+  inside real individuals' neighbourhoods) and recall (share of real individuals it covers)
+  on the test split.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from ..records import JobRecord
+
+__all__ = ["FAMILY_BAR", "training_rows"]
+
+#: Family score below which the Training table says why (the bar the deep-model issue sets for
+#: the ld and diversity families: halfway from the baseline to real data).
+FAMILY_BAR = 0.5
+
+#: How the reasons name a stop ("stopped" of a fit report).
+STOP_WORDS = {"max_seconds": "the profile's wall-clock cap", "time_limit": "the job's time limit"}
+
+#: A validation peak at most this share of the epochs run before the last validation counts as
+#: "still rising when training ended".
+LATE_SHARE = 0.2
+
+
+def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]) -> list[dict]:
+    """Rows of one suite's Training table, generators in order of first appearance.
+
+    :param records: the suite's job records.
+    :param card: the suite's scorecard, {generator: entry} (:func:`genobench.scorecard.
+        suite_scorecard`'s ``generators``).
+    :param metrics: the metric glossary, {name: info dict} (labels of the gates named).
+    :returns: [{generator, seeds, epochs, stopped, best_epoch, fit_s, max_seconds,
+        flops_fraction, validation: {correlation_kept, correlation_peak, peak_epoch,
+        membership_kept}, errors, why: [sentence]}]; numbers are means over seeds, epochs as
+        ``[min, max]``.
+    """
+    by_generator: dict[str, list[JobRecord]] = {}
+    for record in records:
+        if record.ok and record.training and not record.is_reference:
+            by_generator.setdefault(record.generator, []).append(record)
+    rows = []
+    for generator, group in by_generator.items():
+        reports = [r.training for r in group if "error" not in r.training]
+        errors = sorted({str(r.training["error"]) for r in group if "error" in r.training})
+        row = dict(generator=generator, seeds=len(group), errors=errors, why=[],
+                   **_summary(reports))
+        if reports:
+            row["why"] = _reasons(reports, (card or {}).get(generator) or {}, metrics, group)
+        rows.append(row)
+    return rows
+
+
+def _numbers(reports: list[dict], key: str) -> list[float]:
+    return [float(r[key]) for r in reports
+            if isinstance(r.get(key), (int, float)) and np.isfinite(r[key])]
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _validations(report: dict) -> list[dict]:
+    entries = report.get("validations")
+    return [v for v in entries if isinstance(v, dict) and "epoch" in v] \
+        if isinstance(entries, list) else []
+
+
+def _at_epoch(report: dict, epoch, key: str) -> float | None:
+    for entry in _validations(report):
+        if entry["epoch"] == epoch and isinstance(entry.get(key), (int, float)):
+            return float(entry[key])
+    return None
+
+
+def _peak(report: dict, key: str) -> tuple[float, int] | None:
+    """(highest ``key`` over the validations, its epoch), or None."""
+    points = [(float(v[key]), int(v["epoch"])) for v in _validations(report)
+              if isinstance(v.get(key), (int, float))]
+    return max(points, key=lambda p: (p[0], -p[1])) if points else None
+
+
+def _summary(reports: list[dict]) -> dict:
+    epochs = _numbers(reports, "epochs")
+    stopped = Counter(str(r.get("stopped")) for r in reports if r.get("stopped"))
+    peaks = [p for p in (_peak(r, "correlation") for r in reports) if p is not None]
+    kept = [_at_epoch(r, r.get("best_epoch"), "correlation") for r in reports]
+    membership = [_at_epoch(r, r.get("best_epoch"), "membership") for r in reports]
+    return dict(
+        epochs=[int(min(epochs)), int(max(epochs))] if epochs else None,
+        stopped=", ".join(f"{reason} x{count}" if count > 1 else reason
+                          for reason, count in stopped.most_common()) or None,
+        best_epoch=[int(e) for e in _numbers(reports, "best_epoch")],
+        fit_s=_mean(_numbers(reports, "seconds")),
+        max_seconds=_mean(_numbers(reports, "max_seconds")),
+        flops_fraction=_mean(_numbers(reports, "flops_fraction")),
+        validation=dict(
+            correlation_kept=_mean([c for c in kept if c is not None]),
+            correlation_peak=_mean([p[0] for p in peaks]),
+            peak_epoch=[p[1] for p in peaks],
+            membership_kept=_mean([m for m in membership if m is not None])))
+
+
+def _reasons(reports: list[dict], entry: dict, metrics: dict[str, dict],
+             group: list[JobRecord]) -> list[str]:
+    families = entry.get("families") or {}
+    why = []
+    ld = families.get("ld")
+    if ld is not None and ld < FAMILY_BAR:
+        why.append(_ld_reason(ld, reports))
+    gates = ((entry.get("privacy") or {}).get("gates") or {})
+    for name, gate in gates.items():
+        if gate.get("passed") is False:
+            why.append(_gate_reason(name, gate, metrics, reports))
+    diversity = families.get("diversity")
+    if diversity is not None and diversity < FAMILY_BAR:
+        precision = _mean([v for v in (r.value("precision") for r in group) if v is not None])
+        recall = _mean([v for v in (r.value("recall") for r in group) if v is not None])
+        if precision is not None and recall is not None:
+            why.append(f"diversity {diversity:.2f}: k-NN precision {precision:.2f} (share of "
+                       f"its individuals among real ones' neighbours), recall {recall:.2f} "
+                       "(share of real individuals it covers), test split")
+    return why
+
+
+def _ld_reason(ld: float, reports: list[dict]) -> str:
+    """Which of budget / leak / plateau the validation histories show (the most seeds')."""
+    kinds, facts = Counter(), []
+    for report in reports:
+        peak = _peak(report, "correlation")
+        validations = _validations(report)
+        if peak is None or not validations:
+            continue
+        value, epoch = peak
+        last = int(validations[-1]["epoch"])
+        run = int(report.get("epochs") or last)
+        kept = report.get("best_epoch")
+        capped = report.get("stopped") in ("max_seconds", "time_limit")
+        if capped and last - epoch <= LATE_SHARE * run:
+            kinds["budget"] += 1
+        elif isinstance(kept, (int, float)) and kept < epoch and \
+                "privacy" in str(report.get("selection") or ""):
+            kinds["leak"] += 1
+        else:
+            kinds["plateau"] += 1
+        facts.append((value, epoch, run, kept, report.get("stopped")))
+    if not facts:
+        return f"ld {ld:.2f}: no validation correlation scores recorded"
+    kind = kinds.most_common(1)[0][0]
+    value = float(np.mean([f[0] for f in facts]))
+    epochs = "/".join(str(f[1]) for f in facts)
+    runs = "/".join(str(f[2]) for f in facts)
+    if kind == "budget":
+        stopped = Counter(str(f[4]) for f in facts).most_common(1)[0][0]
+        return (f"ld {ld:.2f}: budget-bound: the validation correlation score was still rising "
+                f"when {STOP_WORDS.get(stopped, stopped)} ended training (peak {value:.2f} at "
+                f"epoch {epochs} of {runs} run)")
+    if kind == "leak":
+        kept = "/".join(str(f[3]) for f in facts)
+        return (f"ld {ld:.2f}: the kept checkpoint (epoch {kept}) precedes the validation "
+                f"correlation peak ({value:.2f} at epoch {epochs}): the later checkpoints "
+                "leaked training individuals on the validation split")
+    return (f"ld {ld:.2f}: the validation correlation score levelled off at {value:.2f} by "
+            f"epoch {epochs} of {runs} run: more epochs did not add LD")
+
+
+def _gate_reason(name: str, gate: dict, metrics: dict[str, dict],
+                 reports: list[dict]) -> str:
+    label = (metrics.get(name) or {}).get("label", name)
+    value, threshold = gate.get("value"), gate.get("threshold")
+    text = f"fails {label}"
+    if value is not None and threshold is not None:
+        text += f" ({value:.3f}, limit {threshold:.3f})"
+    trail = []
+    for report in reports:
+        points = [(int(v["epoch"]), float(v["membership"])) for v in _validations(report)
+                  if isinstance(v.get("membership"), (int, float))]
+        if points:
+            kept = _at_epoch(report, report.get("best_epoch"), "membership")
+            trail.append((points[0], kept, points[-1], report.get("best_epoch")))
+    if trail:
+        first = float(np.mean([t[0][1] for t in trail]))
+        last = float(np.mean([t[2][1] for t in trail]))
+        kept_values = [t[1] for t in trail if t[1] is not None]
+        kept = f", {np.mean(kept_values):.2f} at the kept epoch" if kept_values else ""
+        grows = "grows with training" if last - first > 0.03 else \
+            "is there from the first validation"
+        text += (f"; validation membership AUC {first:.2f} at the first validation{kept}, "
+                 f"{last:.2f} at the last: the leak {grows}")
+    return text
