@@ -195,7 +195,8 @@ def run(suites, generators, metrics, seeds, profile, out, resume, overwrite, job
             time_limit=time_limit, memory_limit=memory_limit,
             options=_parse_options(option_values),
             on_result=progress.job_done, on_progress=progress.job_progress,
-            on_prepare=progress.preparing, on_start=progress.started, title=None)
+            on_prepare=progress.preparing, on_start=progress.started, title=None,
+            prepare_jobs=jobs)
     ran = {job.id for job in summary.ran}
     failed = [r for r in summary.records if not r.ok and r.id in ran]
     lines = [f"{len(summary.ran)} job(s), {len(failed)} failed."]

@@ -123,6 +123,25 @@ FAULTS = {
 }
 
 
+def test_run_prepares_its_suites_in_parallel_before_the_jobs(tiny_suite_file, tmp_path):
+    """Two uncached suites are materialized by ``prepare_jobs`` processes, each announced once
+    (the 22 human chromosomes: about half the preparation time on 2 cores)."""
+    text = tiny_suite_file.read_text()
+    paths = []
+    for name, seed in (("tiny_prep_a", 101), ("tiny_prep_b", 102)):  # not in the test cache
+        paths.append(tmp_path / f"{name}.toml")
+        paths[-1].write_text(text.replace('name = "tiny"', f'name = "{name}"')
+                             .replace("seed = 7", f"seed = {seed}"))
+    specs = [load_spec(path) for path in paths]
+    announced = []
+    summary = run_benchmark(specs, tmp_path / "out", executor=InlineExecutor(),
+                            generators=["independent_sites"], prepare_jobs=2,
+                            on_prepare=lambda name, cached: announced.append((name, cached)))
+    assert sorted(announced) == [("tiny_prep_a", False), ("tiny_prep_b", False)]
+    assert {r.suite for r in summary.records} == {"tiny_prep_a", "tiny_prep_b"}
+    assert all(r.ok for r in summary.records)
+
+
 def test_plugin_faults_become_failed_rows_inline(faulty, tiny_suite_file, tmp_path):
     spec = load_spec(tiny_suite_file)
     summary = run_benchmark([spec], tmp_path / "out", executor=InlineExecutor(),
