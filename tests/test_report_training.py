@@ -80,6 +80,27 @@ def test_leak_when_the_kept_checkpoint_precedes_the_peak_and_membership_grows():
     assert rows[0]["validation"]["membership_kept"] == pytest.approx(0.52)
 
 
+def test_one_validation_before_the_cap_is_budget_bound():
+    rows = training_rows(records_with(report([0.0], [0.5], stopped="max_seconds")),
+                         {"gen_a": card(0.0)}, GLOSSARY)
+    assert rows[0]["why"] == [
+        "ld 0.00: budget-bound: the profile's wall-clock cap ended training after 10/10 "
+        "epochs, before a second validation (validation correlation score 0.00)"]
+
+
+def test_a_distance_gate_failing_without_membership_signal_reads_typical_not_copied():
+    entry = card(0.8, failing="dcr_closer_share")  # membership_auc passes at 0.51
+    rows = training_rows(records_with(report([0.3, 0.4], [0.51, 0.52])), {"gen_a": entry},
+                         {"dcr_closer_share": dict(label="Closer than holdout")})
+    (why,) = rows[0]["why"]
+    assert why.startswith("fails Closer than holdout (0.660, limit 0.570); validation "
+                          "membership AUC 0.51 at the first validation")
+    assert "the leak" not in why
+    assert why.endswith("membership AUC on the test split 0.51 passes (limit 0.57): its "
+                        "individuals sit as near unseen individuals as training ones, typical "
+                        "rather than copied")
+
+
 def test_no_reason_for_a_model_above_the_bars():
     rows = training_rows(records_with(report([0.3, 0.4], [0.5, 0.5])), {"gen_a": card(0.8)},
                          GLOSSARY)

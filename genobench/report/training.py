@@ -10,13 +10,16 @@ a plugin without :meth:`~genobench.Generator.fit_report`) has no row.
 The reasons (``why``) state measurements and the rule that reads them, one sentence each:
 
 - **LD family below** :data:`FAMILY_BAR`: where the validation correlation score peaked along
-  training against the epochs run, so a reader sees whether the budget ended training while
-  the score still rose (``budget``), whether the kept checkpoint precedes the peak because
-  later ones leaked (``leak``), or whether the score levelled off well before the end
-  (``plateau``).
-- **A privacy gate failed**: the gate's value and limit, and the validation membership AUC at
-  the first validation, the kept epoch and the last one (a leak present from the first
-  validation comes with the model's construction, one that grows comes with training).
+  training against the epochs run, so a reader sees whether the budget ended training before
+  a second validation or while the score still rose (budget-bound), whether the kept
+  checkpoint precedes the peak because later ones leaked, or whether the score levelled off
+  well before the end.
+- **Privacy gates failed**: each gate's value and limit; the validation membership AUC at the
+  first validation, the kept epoch and the last one, and, where it crosses the membership
+  gate's limit, whether the leak was there from the first validation (it comes with the
+  model's construction) or grew with training; where the test split's membership AUC passes
+  its gate while a distance gate fails, that the individuals sit as near unseen individuals as
+  training ones (typical, central individuals rather than copies).
 - **Diversity family below** :data:`FAMILY_BAR`: k-NN precision (share of its individuals
   inside real individuals' neighbourhoods) and recall (share of real individuals it covers)
   on the test split.
@@ -129,10 +132,10 @@ def _reasons(reports: list[dict], entry: dict, metrics: dict[str, dict],
     ld = families.get("ld")
     if ld is not None and ld < FAMILY_BAR:
         why.append(_ld_reason(ld, reports))
-    gates = ((entry.get("privacy") or {}).get("gates") or {})
-    for name, gate in gates.items():
-        if gate.get("passed") is False:
-            why.append(_gate_reason(name, gate, metrics, reports))
+    gates = (entry.get("privacy") or {}).get("gates") or {}
+    failed = {name: gate for name, gate in gates.items() if gate.get("passed") is False}
+    if failed:
+        why.append(_gate_reason(failed, gates, metrics, reports))
     diversity = families.get("diversity")
     if diversity is not None and diversity < FAMILY_BAR:
         precision = _mean([v for v in (r.value("precision") for r in group) if v is not None])
@@ -157,7 +160,9 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
         run = int(report.get("epochs") or last)
         kept = report.get("best_epoch")
         capped = report.get("stopped") in ("max_seconds", "time_limit")
-        if capped and last - epoch <= LATE_SHARE * run:
+        if capped and len(validations) == 1:
+            kinds["once"] += 1
+        elif capped and last - epoch <= LATE_SHARE * run:
             kinds["budget"] += 1
         elif isinstance(kept, (int, float)) and kept < epoch and \
                 "privacy" in str(report.get("selection") or ""):
@@ -171,11 +176,15 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
     value = float(np.mean([f[0] for f in facts]))
     epochs = "/".join(str(f[1]) for f in facts)
     runs = "/".join(str(f[2]) for f in facts)
+    stopped = Counter(str(f[4]) for f in facts).most_common(1)[0][0]
+    ended = STOP_WORDS.get(stopped, stopped)
+    if kind == "once":
+        return (f"ld {ld:.2f}: budget-bound: {ended} ended training after {runs} epochs, "
+                f"before a second validation (validation correlation score {value:.2f})")
     if kind == "budget":
-        stopped = Counter(str(f[4]) for f in facts).most_common(1)[0][0]
         return (f"ld {ld:.2f}: budget-bound: the validation correlation score was still rising "
-                f"when {STOP_WORDS.get(stopped, stopped)} ended training (peak {value:.2f} at "
-                f"epoch {epochs} of {runs} run)")
+                f"when {ended} ended training (peak {value:.2f} at epoch {epochs} of {runs} "
+                "run)")
     if kind == "leak":
         kept = "/".join(str(f[3]) for f in facts)
         return (f"ld {ld:.2f}: the kept checkpoint (epoch {kept}) precedes the validation "
@@ -185,27 +194,42 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
             f"epoch {epochs} of {runs} run: more epochs did not add LD")
 
 
-def _gate_reason(name: str, gate: dict, metrics: dict[str, dict],
+def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[str, dict],
                  reports: list[dict]) -> str:
-    label = (metrics.get(name) or {}).get("label", name)
-    value, threshold = gate.get("value"), gate.get("threshold")
-    text = f"fails {label}"
-    if value is not None and threshold is not None:
-        text += f" ({value:.3f}, limit {threshold:.3f})"
+    """The failed gates, and what the membership signal says about them: on the validation
+    split along training (growing, or there from the first validation), or, when the test
+    split's membership AUC passes its gate, that the individuals sit as near unseen
+    individuals as training ones (typical rather than copied)."""
+    named = []
+    for name, gate in failed.items():
+        label = (metrics.get(name) or {}).get("label", name)
+        value, threshold = gate.get("value"), gate.get("threshold")
+        named.append(f"{label} ({value:.3f}, limit {threshold:.3f})"
+                     if value is not None and threshold is not None else label)
+    text = "fails " + ", ".join(named)
+    membership = gates.get("membership_auc") or {}
+    limit = membership.get("threshold")
     trail = []
     for report in reports:
-        points = [(int(v["epoch"]), float(v["membership"])) for v in _validations(report)
+        points = [float(v["membership"]) for v in _validations(report)
                   if isinstance(v.get("membership"), (int, float))]
         if points:
-            kept = _at_epoch(report, report.get("best_epoch"), "membership")
-            trail.append((points[0], kept, points[-1], report.get("best_epoch")))
+            trail.append((points[0], _at_epoch(report, report.get("best_epoch"), "membership"),
+                          points[-1]))
     if trail:
-        first = float(np.mean([t[0][1] for t in trail]))
-        last = float(np.mean([t[2][1] for t in trail]))
+        first = float(np.mean([t[0] for t in trail]))
+        last = float(np.mean([t[2] for t in trail]))
         kept_values = [t[1] for t in trail if t[1] is not None]
         kept = f", {np.mean(kept_values):.2f} at the kept epoch" if kept_values else ""
-        grows = "grows with training" if last - first > 0.03 else \
-            "is there from the first validation"
         text += (f"; validation membership AUC {first:.2f} at the first validation{kept}, "
-                 f"{last:.2f} at the last: the leak {grows}")
+                 f"{last:.2f} at the last")
+        if limit is not None and max(first, last) > limit:
+            grows = "grows with training" if last - first > 0.03 else \
+                "is there from the first validation"
+            text += f": the leak {grows}"
+    if "membership_auc" not in failed and membership.get("value") is not None and \
+            membership.get("passed") is True:
+        text += (f"; membership AUC on the test split {membership['value']:.2f} passes (limit "
+                 f"{limit:.2f}): its individuals sit as near unseen individuals as training "
+                 "ones, typical rather than copied")
     return text
