@@ -73,7 +73,9 @@ def test_leak_when_the_kept_checkpoint_precedes_the_peak_and_membership_grows():
     rows = training_rows(records_with(training),
                          {"gen_a": card(0.3, failing="membership_auc")}, GLOSSARY)
     why = rows[0]["why"]
-    assert "the kept checkpoint (epoch 10/10) precedes" in why[0]
+    assert why[0] == ("ld 0.30: the kept checkpoint (epoch 10/10) precedes the validation "
+                      "correlation peak (0.40 at epoch 30/30), where the samples leaked: "
+                      "validation membership AUC 0.52 at the kept epoch, 0.70 at the peak")
     assert why[1].startswith("fails Membership inference AUC (0.660, limit 0.570)")
     assert "0.52 at the first validation, 0.52 at the kept epoch, 0.70 at the last" in why[1]
     assert "grows with training" in why[1]
@@ -81,11 +83,28 @@ def test_leak_when_the_kept_checkpoint_precedes_the_peak_and_membership_grows():
 
 
 def test_one_validation_before_the_cap_is_budget_bound():
-    rows = training_rows(records_with(report([0.0], [0.5], stopped="max_seconds")),
-                         {"gen_a": card(0.0)}, GLOSSARY)
+    rows = training_rows(records_with(report([0.1], [0.5], stopped="max_seconds")),
+                         {"gen_a": card(0.1)}, GLOSSARY)
     assert rows[0]["why"] == [
-        "ld 0.00: budget-bound: the profile's wall-clock cap ended training after 10/10 "
-        "epochs, before a second validation (validation correlation score 0.00)"]
+        "ld 0.10: budget-bound: the profile's wall-clock cap ended training after 10/10 "
+        "epochs, before a second validation (validation correlation score 0.10)"]
+
+
+def test_no_ld_at_all_is_said_plainly_whatever_stopped_training():
+    rows = training_rows(records_with(report([0.0, 0.003, 0.001], [0.5] * 3, best_epoch=10,
+                                             stopped="max_seconds")),
+                         {"gen_a": card(0.0)}, GLOSSARY)
+    assert rows[0]["why"] == ["ld 0.00: learnt no LD: the validation correlation score stayed "
+                              "at or below 0.00 over 30/30 epochs (ended by the profile's "
+                              "wall-clock cap)"]
+
+
+def test_an_earlier_checkpoint_kept_without_a_leak_names_the_selection():
+    training = report([0.2, 0.3, 0.4], [0.52, 0.52, 0.53], best_epoch=10, selection="f1")
+    rows = training_rows(records_with(training), {"gen_a": card(0.3)}, GLOSSARY)
+    assert rows[0]["why"] == ["ld 0.30: the kept checkpoint (epoch 10/10) scored higher on the "
+                              "checkpoint selection (f1) than the validation correlation peak "
+                              "(0.40 at epoch 30/30)"]
 
 
 def test_a_distance_gate_failing_without_membership_signal_reads_typical_not_copied():

@@ -11,9 +11,10 @@ The reasons (``why``) state measurements and the rule that reads them, one sente
 
 - **LD family below** :data:`FAMILY_BAR`: where the validation correlation score peaked along
   training against the epochs run, so a reader sees whether the budget ended training before
-  a second validation or while the score still rose (budget-bound), whether the kept
-  checkpoint precedes the peak because later ones leaked, or whether the score levelled off
-  well before the end.
+  a second validation or while the score still rose (budget-bound), whether it learnt no LD
+  at all (peak below :data:`NO_LD`), whether the kept checkpoint precedes the peak because the
+  peak's samples leaked (validation membership AUC higher there) or because the selection
+  score preferred it, or whether the score levelled off well before the end.
 - **Privacy gates failed**: each gate's value and limit; the validation membership AUC at the
   first validation, the kept epoch and the last one, and, where it crosses the membership
   gate's limit, whether the leak was there from the first validation (it comes with the
@@ -38,6 +39,14 @@ __all__ = ["FAMILY_BAR", "training_rows"]
 #: Family score below which the Training table says why (the bar the deep-model issue sets for
 #: the ld and diversity families: halfway from the baseline to real data).
 FAMILY_BAR = 0.5
+
+#: A validation correlation score peak below this is "learnt no LD" (independent sites score
+#: about 0.000-0.004 on the bundled suites' validation splits).
+NO_LD = 0.02
+
+#: A rise of the validation membership AUC above this between the kept checkpoint and the LD
+#: peak counts as the peak's samples leaking.
+LEAK_STEP = 0.02
 
 #: How the reasons name a stop ("stopped" of a fit report).
 STOP_WORDS = {"max_seconds": "the profile's wall-clock cap", "time_limit": "the job's time limit"}
@@ -160,16 +169,22 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
         run = int(report.get("epochs") or last)
         kept = report.get("best_epoch")
         capped = report.get("stopped") in ("max_seconds", "time_limit")
-        if capped and len(validations) == 1:
+        kept_membership = _at_epoch(report, kept, "membership")
+        peak_membership = _at_epoch(report, epoch, "membership")
+        if value < NO_LD:
+            kinds["none"] += 1
+        elif capped and len(validations) == 1:
             kinds["once"] += 1
         elif capped and last - epoch <= LATE_SHARE * run:
             kinds["budget"] += 1
-        elif isinstance(kept, (int, float)) and kept < epoch and \
-                "privacy" in str(report.get("selection") or ""):
-            kinds["leak"] += 1
+        elif isinstance(kept, (int, float)) and kept < epoch:
+            leaked = kept_membership is not None and peak_membership is not None and \
+                peak_membership - kept_membership > LEAK_STEP
+            kinds["leak" if leaked else "selection"] += 1
         else:
             kinds["plateau"] += 1
-        facts.append((value, epoch, run, kept, report.get("stopped")))
+        facts.append((value, epoch, run, kept, report.get("stopped"), kept_membership,
+                      peak_membership, report.get("selection")))
     if not facts:
         return f"ld {ld:.2f}: no validation correlation scores recorded"
     kind = kinds.most_common(1)[0][0]
@@ -178,6 +193,9 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
     runs = "/".join(str(f[2]) for f in facts)
     stopped = Counter(str(f[4]) for f in facts).most_common(1)[0][0]
     ended = STOP_WORDS.get(stopped, stopped)
+    if kind == "none":
+        return (f"ld {ld:.2f}: learnt no LD: the validation correlation score stayed at or below "
+                f"{max(f[0] for f in facts):.2f} over {runs} epochs (ended by {ended})")
     if kind == "once":
         return (f"ld {ld:.2f}: budget-bound: {ended} ended training after {runs} epochs, "
                 f"before a second validation (validation correlation score {value:.2f})")
@@ -185,11 +203,19 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
         return (f"ld {ld:.2f}: budget-bound: the validation correlation score was still rising "
                 f"when {ended} ended training (peak {value:.2f} at epoch {epochs} of {runs} "
                 "run)")
+    kept = "/".join(str(f[3]) for f in facts)
     if kind == "leak":
-        kept = "/".join(str(f[3]) for f in facts)
+        memberships = [(f[5], f[6]) for f in facts if f[5] is not None and f[6] is not None]
         return (f"ld {ld:.2f}: the kept checkpoint (epoch {kept}) precedes the validation "
-                f"correlation peak ({value:.2f} at epoch {epochs}): the later checkpoints "
-                "leaked training individuals on the validation split")
+                f"correlation peak ({value:.2f} at epoch {epochs}), where the samples leaked: "
+                "validation membership AUC "
+                f"{np.mean([m[0] for m in memberships]):.2f} at the kept epoch, "
+                f"{np.mean([m[1] for m in memberships]):.2f} at the peak")
+    if kind == "selection":
+        selection = Counter(str(f[7]) for f in facts).most_common(1)[0][0]
+        return (f"ld {ld:.2f}: the kept checkpoint (epoch {kept}) scored higher on the "
+                f"checkpoint selection ({selection}) than the validation correlation peak "
+                f"({value:.2f} at epoch {epochs})")
     return (f"ld {ld:.2f}: the validation correlation score levelled off at {value:.2f} by "
             f"epoch {epochs} of {runs} run: more epochs did not add LD")
 
