@@ -120,6 +120,26 @@ def test_a_distance_gate_failing_without_membership_signal_reads_typical_not_cop
                         "rather than copied")
 
 
+def test_a_free_form_plugin_report_never_breaks_the_leaderboard(tmp_path):
+    """A third party's report with odd values: strings for numbers, entries without epochs,
+    booleans, a non-list history. Usable numbers are read, the rest left out."""
+    messy = dict(epochs="many", stopped=3, best_epoch="last", seconds=True, flops_fraction=None,
+                 validations=[{"epoch": "five", "correlation": 0.3}, "not a dict",
+                              {"epoch": 20, "correlation": "high", "membership": 0.6},
+                              {"epoch": 10, "correlation": 0.1, "membership": False}])
+    for training in (messy, dict(validations="none"), dict(stopped="custom")):
+        records = [r.to_json() for r in records_with(training)]
+        rows = training_rows([JobRecord.from_json(r) for r in records],
+                             {"gen_a": card(0.1, failing="membership_auc")}, GLOSSARY)
+        assert rows[0]["generator"] == "gen_a" and rows[0]["why"]
+        render_leaderboard(records, tmp_path / "out")
+    # only the epoch-10 validation has a numeric correlation score; "many" epochs reads as
+    # the last validated one
+    (why,) = training_rows(records_with(messy), {"gen_a": card(0.1)}, GLOSSARY)[0]["why"]
+    assert why == ("ld 0.10: the validation correlation score levelled off at 0.10 by epoch "
+                   "10/10 of 20/20 run: more epochs did not add LD")
+
+
 def test_no_reason_for_a_model_above_the_bars():
     rows = training_rows(records_with(report([0.3, 0.4], [0.5, 0.5])), {"gen_a": card(0.8)},
                          GLOSSARY)

@@ -85,23 +85,31 @@ def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]
 
 
 def _numbers(reports: list[dict], key: str) -> list[float]:
-    return [float(r[key]) for r in reports
-            if isinstance(r.get(key), (int, float)) and np.isfinite(r[key])]
+    return [float(r[key]) for r in reports if _is_number(r.get(key))]
 
 
 def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        bool(np.isfinite(value))
+
+
 def _validations(report: dict) -> list[dict]:
+    """The report's validations with a numeric epoch, in epoch order (a plugin's report is
+    free-form: anything else is left out, never an error of the leaderboard)."""
     entries = report.get("validations")
-    return [v for v in entries if isinstance(v, dict) and "epoch" in v] \
-        if isinstance(entries, list) else []
+    if not isinstance(entries, list):
+        return []
+    kept = [v for v in entries if isinstance(v, dict) and _is_number(v.get("epoch"))]
+    return sorted(kept, key=lambda v: v["epoch"])
 
 
 def _at_epoch(report: dict, epoch, key: str) -> float | None:
     for entry in _validations(report):
-        if entry["epoch"] == epoch and isinstance(entry.get(key), (int, float)):
+        if entry["epoch"] == epoch and _is_number(entry.get(key)):
             return float(entry[key])
     return None
 
@@ -109,7 +117,7 @@ def _at_epoch(report: dict, epoch, key: str) -> float | None:
 def _peak(report: dict, key: str) -> tuple[float, int] | None:
     """(highest ``key`` over the validations, its epoch), or None."""
     points = [(float(v[key]), int(v["epoch"])) for v in _validations(report)
-              if isinstance(v.get(key), (int, float))]
+              if _is_number(v.get(key))]
     return max(points, key=lambda p: (p[0], -p[1])) if points else None
 
 
@@ -166,8 +174,8 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
             continue
         value, epoch = peak
         last = int(validations[-1]["epoch"])
-        run = int(report.get("epochs") or last)
-        kept = report.get("best_epoch")
+        run = int(report["epochs"]) if _is_number(report.get("epochs")) else last
+        kept = report.get("best_epoch") if _is_number(report.get("best_epoch")) else None
         capped = report.get("stopped") in ("max_seconds", "time_limit")
         kept_membership = _at_epoch(report, kept, "membership")
         peak_membership = _at_epoch(report, epoch, "membership")
@@ -177,7 +185,7 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
             kinds["once"] += 1
         elif capped and last - epoch <= LATE_SHARE * run:
             kinds["budget"] += 1
-        elif isinstance(kept, (int, float)) and kept < epoch:
+        elif kept is not None and kept < epoch:
             leaked = kept_membership is not None and peak_membership is not None and \
                 peak_membership - kept_membership > LEAK_STEP
             kinds["leak" if leaked else "selection"] += 1
@@ -238,7 +246,7 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
     trail = []
     for report in reports:
         points = [float(v["membership"]) for v in _validations(report)
-                  if isinstance(v.get("membership"), (int, float))]
+                  if _is_number(v.get("membership"))]
         if points:
             trail.append((points[0], _at_epoch(report, report.get("best_epoch"), "membership"),
                           points[-1]))
