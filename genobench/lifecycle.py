@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import traceback
 from collections.abc import Callable
 
@@ -26,6 +25,7 @@ from .errors import GeneratorError
 from .generators import FitContext, Generator
 from .records import PhaseTiming
 from .resources import measure
+from .results import finite_json
 
 #: Child seeds are drawn below this bound (a 31-bit seed suits every library a plugin uses).
 SEED_BOUND = 2**31 - 1
@@ -141,21 +141,10 @@ def fit_report(generator: Generator, *, name: str) -> dict:
             return {}
         if not isinstance(report, dict):
             raise TypeError(f"returned {type(report).__name__}, not a dict")
-        return _finite(json.loads(json.dumps(report)))
+        return finite_json(json.loads(json.dumps(report)))
     except Exception as error:  # the plugin's fault; the job's results stand
         return {"error": f"generator {name!r}: fit_report() {type(error).__name__}: "
                          f"{_first_line(error)}"}
-
-
-def _finite(value):
-    """JSON ``value`` with NaN and infinities as None (records are strict JSON)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite(item) for item in value]
-    return value
 
 
 def generate(generator: Generator, train: GenotypeData, n: int, *, name: str, seeds: JobSeeds,

@@ -113,18 +113,18 @@ def write_result(out: Path, record: JobRecord) -> Path:
     path."""
     record = as_record(record)
     path = result_path(out, record.suite, record.generator, record.seed)
-    write_json_atomic(path, _finite(record.to_json()))
+    write_json_atomic(path, finite_json(record.to_json()))
     return path
 
 
-def _finite(value):
-    """Replace NaN/inf (not valid JSON) by None, recursively."""
+def finite_json(value):
+    """Replace NaN/inf (not valid JSON) by None, recursively (records are strict JSON)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 

@@ -32,7 +32,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..records import JobRecord
+from ..records import JobRecord, finite
 
 __all__ = ["FAMILY_BAR", "training_rows"]
 
@@ -79,22 +79,22 @@ def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]
         row = dict(generator=generator, seeds=len(group), errors=errors, why=[],
                    **_summary(reports))
         if reports:
-            row["why"] = _reasons(reports, (card or {}).get(generator) or {}, metrics, group)
+            row["why"] = _reasons(reports, card.get(generator) or {}, metrics, group)
         rows.append(row)
     return rows
 
 
 def _numbers(reports: list[dict], key: str) -> list[float]:
-    return [float(r[key]) for r in reports if _is_number(r.get(key))]
+    return [float(r[key]) for r in reports if _number(r.get(key))]
+
+
+def _number(value) -> bool:
+    """A finite number, not a boolean (:func:`genobench.records.finite`)."""
+    return finite(value) is not None
 
 
 def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        bool(np.isfinite(value))
 
 
 def _validations(report: dict) -> list[dict]:
@@ -103,13 +103,13 @@ def _validations(report: dict) -> list[dict]:
     entries = report.get("validations")
     if not isinstance(entries, list):
         return []
-    kept = [v for v in entries if isinstance(v, dict) and _is_number(v.get("epoch"))]
+    kept = [v for v in entries if isinstance(v, dict) and _number(v.get("epoch"))]
     return sorted(kept, key=lambda v: v["epoch"])
 
 
 def _at_epoch(report: dict, epoch, key: str) -> float | None:
     for entry in _validations(report):
-        if entry["epoch"] == epoch and _is_number(entry.get(key)):
+        if entry["epoch"] == epoch and _number(entry.get(key)):
             return float(entry[key])
     return None
 
@@ -117,7 +117,7 @@ def _at_epoch(report: dict, epoch, key: str) -> float | None:
 def _peak(report: dict, key: str) -> tuple[float, int] | None:
     """(highest ``key`` over the validations, its epoch), or None."""
     points = [(float(v[key]), int(v["epoch"])) for v in _validations(report)
-              if _is_number(v.get(key))]
+              if _number(v.get(key))]
     return max(points, key=lambda p: (p[0], -p[1])) if points else None
 
 
@@ -174,8 +174,8 @@ def _ld_reason(ld: float, reports: list[dict]) -> str:
             continue
         value, epoch = peak
         last = int(validations[-1]["epoch"])
-        run = int(report["epochs"]) if _is_number(report.get("epochs")) else last
-        kept = report.get("best_epoch") if _is_number(report.get("best_epoch")) else None
+        run = int(report["epochs"]) if _number(report.get("epochs")) else last
+        kept = report.get("best_epoch") if _number(report.get("best_epoch")) else None
         capped = report.get("stopped") in ("max_seconds", "time_limit")
         kept_membership = _at_epoch(report, kept, "membership")
         peak_membership = _at_epoch(report, epoch, "membership")
@@ -246,7 +246,7 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
     trail = []
     for report in reports:
         points = [float(v["membership"]) for v in _validations(report)
-                  if _is_number(v.get("membership"))]
+                  if _number(v.get("membership"))]
         if points:
             trail.append((points[0], _at_epoch(report, report.get("best_epoch"), "membership"),
                           points[-1]))
