@@ -26,6 +26,7 @@ from genobench_plugins.deep import (
     checkpoint_scores,
     correlation_score,
     count_flops,
+    differentiated_twice,
     knn_precision_recall,
     one_hot,
     privacy_scores,
@@ -33,7 +34,7 @@ from genobench_plugins.deep import (
     train_loop,
 )
 from genobench_plugins.diffusion import DiffusionGenerator
-from genobench_plugins.gan import GANGenerator, WGANGPGenerator
+from genobench_plugins.gan import CriticNet, GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
 
 from genobench import DataError, FitContext, GeneratorError, GenotypeData, registry
@@ -422,6 +423,43 @@ def test_flop_count_is_six_n_per_sample_for_a_trained_layer():
     with torch.no_grad():
         _, flops = count_flops(lambda: layer(x), {"layer": layer})
     assert flops == 2 * 11 * 30 * 7
+
+
+def test_flop_count_of_a_gradient_penalty_is_twelve_n_as_torch_profiler_counts():
+    """A gradient penalty's layers run forward, input gradient and the double backward: 6 x
+    the forward FLOPs, which the profiler's own count of the matrix products confirms."""
+    net = torch.nn.Sequential(torch.nn.Linear(30, 7), torch.nn.LeakyReLU(0.05),
+                              torch.nn.Linear(7, 1))
+    x = torch.randn(11, 30)
+    forward = 2 * 11 * (30 * 7 + 7 * 1)
+
+    def penalty():
+        mixed = x.clone().requires_grad_(True)
+        with differentiated_twice():
+            (grad,) = torch.autograd.grad(net(mixed).sum(), mixed, create_graph=True)
+        ((grad.norm(2, dim=1) - 1) ** 2).mean().backward()
+
+    _, flops = count_flops(penalty, {"net": net})
+    assert flops == 6 * forward
+    with torch.profiler.profile(with_flops=True) as profiler:
+        penalty()
+    assert sum(event.flops for event in profiler.key_averages() if event.flops) == \
+        pytest.approx(6 * forward, rel=0.01)
+
+
+@pytest.mark.parametrize("norm", ["layer", "none", "batch"])
+def test_critic_scores_real_and_fake_as_two_separate_calls_would(norm):
+    """One stacked critic call where the critic normalises per individual; BatchNorm keeps
+    real and fake apart (its batch statistics would mix them)."""
+    generator = WGANGPGenerator(critic_norm=norm)
+    generator.config_ = {**generator.DEFAULTS, "critic_norm": norm}
+    generator.device_ = torch.device("cpu")
+    torch.manual_seed(0)
+    generator.critic_ = CriticNet(40, [32, 16], 2, norm)
+    real, fake, cond = torch.rand(8, 120), torch.rand(8, 120), torch.randn(8, 2)
+    real_scores, fake_scores = generator._critic_pair(real, fake, cond)
+    assert torch.allclose(real_scores, generator.critic_(real, cond), atol=1e-6)
+    assert torch.allclose(fake_scores, generator.critic_(fake, cond), atol=1e-6)
 
 
 def test_training_stops_on_patience_and_says_so():

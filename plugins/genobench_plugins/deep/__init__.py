@@ -27,14 +27,15 @@ from .genotypes import dosages_from_logits, genotype_log_frequencies, one_hot
 from .layers import LEAKY_SLOPE, ResidualBlock, ResidualMLP, power_of_two_width, scaled_width
 from .phenotypes import PhenotypeScaler
 from .runtime import child_seeds, cpu_threads, resolve_device, seeded, synchronize
-from .throughput import calibration_rate, count_flops, training_throughput
+from .throughput import calibration_rate, count_flops, differentiated_twice, training_throughput
 from .training import TrainingLog, adam, batches, train_loop
 
 __all__ = [
     "LEAKY_SLOPE", "PRECISIONS", "PRIVACY_ALLOWANCE", "PRIVACY_WEIGHT", "SELECTIONS",
     "TIME_LIMIT_SHARE", "PhenotypeScaler", "ResidualBlock", "ResidualMLP", "TorchGenerator",
     "TrainingLog", "adam", "batches", "calibration_rate", "checkpoint_scores", "child_seeds",
-    "correlation_score", "count_flops", "cpu_threads", "dosages_from_logits",
+    "correlation_score", "count_flops", "cpu_threads", "differentiated_twice",
+    "dosages_from_logits",
     "genotype_log_frequencies", "knn_precision_recall", "one_hot", "power_of_two_width",
     "privacy_scores", "resolve_device", "scaled_width", "seeded", "synchronize", "train_loop",
     "training_throughput",

@@ -4,8 +4,9 @@ records in ``training_["throughput"]``."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -13,21 +14,43 @@ from torch import nn
 
 from .runtime import synchronize
 
+#: Nesting depth of :func:`differentiated_twice` blocks (the counter's hook reads it).
+_TWICE = [0]
+
+
+@contextlib.contextmanager
+def differentiated_twice() -> Iterator[None]:
+    """Mark the dense-layer calls inside as differentiated twice, as a gradient penalty's are:
+    :func:`count_flops` counts them 12 N per sample instead of 6 N.
+
+    Per linear layer of 2 N forward FLOPs per sample: the forward pass (2 N), the gradient of
+    the input that ``autograd.grad(..., create_graph=True)`` takes (2 N: no weight gradient),
+    then the loss's backward pass through that gradient (its weight and output-gradient
+    products, 4 N) and through the forward pass (4 N). Outside :func:`count_flops` it does
+    nothing but set a flag.
+    """
+    _TWICE[0] += 1
+    try:
+        yield
+    finally:
+        _TWICE[0] -= 1
+
 
 def count_flops(function: Callable[[], Any], modules: dict[str, nn.Module]) -> tuple[Any, float]:
     """Run ``function()`` and count the floating-point operations of the dense layers of
     ``modules``: 2 x rows x inputs x outputs per linear-layer call, three times that when
     gradients flow (forward, gradient of the input, gradient of the weights: the usual
-    6 N per sample). Returns (result, FLOPs).
+    6 N per sample), six times inside :func:`differentiated_twice` (a gradient penalty's
+    double backward, 12 N). Returns (result, FLOPs).
 
     Forward hooks, not torch's FlopCounterMode, which cannot follow the gradient penalty's
-    ``autograd.grad``; element-wise work, the optimizer and double backward are left out.
+    ``autograd.grad``; element-wise work and the optimizer are left out.
     """
     total = [0.0]
 
     def hook(layer, inputs, output):
         rows = inputs[0].numel() // layer.in_features
-        factor = 3 if torch.is_grad_enabled() else 1
+        factor = (6 if _TWICE[0] else 3) if torch.is_grad_enabled() else 1
         total[0] += factor * 2.0 * rows * layer.in_features * layer.out_features
 
     handles = [m.register_forward_hook(hook) for module in modules.values()
