@@ -105,6 +105,9 @@ class Generator:
           the validation split: ``correlation`` (correlation score), ``f1``, ``precision``,
           ``recall``, ``membership`` (membership-inference AUC, training vs validation
           individuals), ``privacy_loss``.
+        - ``leak_sources``: {what: AUC}, how well a part of the fitted model read directly (a
+          reconstruction error, a critic's score) tells training individuals from validation
+          ones (membership-inference ROC AUC, 0.5 = not at all).
 
         From these the leaderboard says, measured, why a trained model stays weak (for
         example: its validation correlation score levelled off early, or the cap ended

@@ -413,6 +413,25 @@ def test_fit_report_is_plain_json_with_every_validation(fitted, name):
     assert [v["epoch"] for v in report["validations"]] == validated
     assert {"correlation", "membership", "privacy_loss", "f1"} <= set(report["validations"][0])
     assert report["best_epoch"] in validated
+    parts = {"vae": {"reconstruction error"}, "gan": {"critic score"},
+             "wgan_gp": {"critic score"},
+             "diffusion": {"distance to the training PCA's subspace", "denoising error"}}
+    assert set(report["leak_sources"]) == parts[name]
+    assert all(0 <= auc <= 1 for auc in report["leak_sources"].values())
+
+
+def test_a_memorising_model_part_is_named_as_a_leak_source(train, validation):
+    """With fewer training individuals than SNPs and every PC kept, the training individuals
+    lie in the PCA's subspace and held-out ones do not: the distance to it separates them."""
+    few = train.take_samples(np.arange(100))  # 100 individuals x 200 SNPs
+    generator = _fit("diffusion", few, validation, epochs=1, eval_every=1, variance=1.0,
+                     max_components=N_SNPS)
+    assert generator.codec_.n_components == 99
+    inside = generator.codec_.residual_norms(torch.as_tensor(few.dosages))
+    outside = generator.codec_.residual_norms(torch.as_tensor(validation.dosages))
+    assert float(inside.max()) < 1e-3 < float(outside.min())
+    sources = generator.fit_report()["leak_sources"]
+    assert sources["distance to the training PCA's subspace"] == 1.0
 
 
 def test_flop_count_is_six_n_per_sample_for_a_trained_layer():

@@ -82,6 +82,25 @@ def test_leak_when_the_kept_checkpoint_precedes_the_peak_and_membership_grows():
     assert rows[0]["validation"]["membership_kept"] == pytest.approx(0.52)
 
 
+def test_a_failed_gate_names_the_model_parts_that_separate_training_individuals():
+    """The fit report's leak_sources (membership AUC of the model's own parts, training vs
+    validation individuals) are averaged over seeds and named where a gate fails; a value
+    that is not a number is left out."""
+    training = report([0.2, 0.3], [0.6, 0.62])
+    seeds = [dict(training, leak_sources={"reconstruction error": 0.98, "odd": "high"}),
+             dict(training, leak_sources={"reconstruction error": 0.94})]
+    records = [JobRecord.from_json(r) for r in make_records(seeds=(1, 2))]
+    seeded = iter(seeds)
+    records = [JobRecord.from_json(dict(r.to_json(), training=next(seeded)))
+               if r.generator == "gen_a" else r for r in records]
+    failing = training_rows(records, {"gen_a": card(0.3, failing="membership_auc")},
+                            GLOSSARY)[0]["why"]
+    assert failing[1].endswith("; the kept model's own parts tell training from validation "
+                               "individuals: reconstruction error (membership AUC 0.96)")
+    passing = training_rows(records, {"gen_a": card(0.3)}, GLOSSARY)[0]["why"]
+    assert not any("own parts" in why for why in passing)
+
+
 def test_one_validation_before_the_cap_is_budget_bound():
     rows = training_rows(records_with(report([0.1], [0.5], stopped="max_seconds")),
                          {"gen_a": card(0.1)}, GLOSSARY)

@@ -18,7 +18,9 @@ The reasons (``why``) state measurements and the rule that reads them, one sente
 - **Privacy gates failed**: each gate's value and limit; the validation membership AUC at the
   first validation, the kept epoch and the last one, and, where it crosses the membership
   gate's limit, whether the leak was there from the first validation (it comes with the
-  model's construction) or grew with training; where the test split's membership AUC passes
+  model's construction) or grew with training; the membership AUC of the kept model's own
+  parts (``leak_sources`` of the fit report: a VAE's reconstruction error, a critic's score,
+  the distance to a training PCA's subspace); where the test split's membership AUC passes
   its gate while a distance gate fails, that the individuals sit as near unseen individuals as
   training ones (typical, central individuals rather than copies).
 - **Diversity family below** :data:`FAMILY_BAR`: k-NN precision (share of its individuals
@@ -261,9 +263,27 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
             grows = "grows with training" if last - first > 0.03 else \
                 "is there from the first validation"
             text += f": the leak {grows}"
+    sources = _leak_sources(reports)
+    if sources:
+        text += ("; the kept model's own parts tell training from validation individuals: "
+                 + ", ".join(f"{what} (membership AUC {auc:.2f})" for what, auc in sources))
     if "membership_auc" not in failed and membership.get("value") is not None and \
             membership.get("passed") is True:
         text += (f"; membership AUC on the test split {membership['value']:.2f} passes (limit "
                  f"{limit:.2f}): its individuals sit as near unseen individuals as training "
                  "ones, typical rather than copied")
     return text
+
+
+def _leak_sources(reports: list[dict]) -> list[tuple[str, float]]:
+    """(what, mean membership AUC over the seeds) of the fit reports' ``leak_sources``, in
+    the order first reported; non-numeric values are left out."""
+    values: dict[str, list[float]] = {}
+    for report in reports:
+        sources = report.get("leak_sources")
+        if not isinstance(sources, dict):
+            continue
+        for what, auc in sources.items():
+            if _number(auc):
+                values.setdefault(str(what), []).append(float(auc))
+    return [(what, float(np.mean(aucs))) for what, aucs in values.items()]

@@ -127,6 +127,16 @@ class PCACodec:
             start += k
         return out.round().clamp(0, 2).to(torch.int8)
 
+    def residual_norms(self, dosages: torch.Tensor) -> torch.Tensor:
+        """Euclidean distance (n,) of each individual's dosages to the kept PCs' subspace (what
+        decoding cannot reproduce; before rounding)."""
+        x = dosages.float() - self.mean
+        squares = torch.zeros(x.shape[0], device=x.device)
+        for index, w in self.parts:
+            part = x[:, index]
+            squares += (part - (part @ w) @ w.T).pow(2).sum(1)
+        return squares.sqrt()
+
     def state(self) -> dict[str, torch.Tensor]:
         extra = {"pca_mean": self.mean, "pca_scale": self.scale}
         for i, (index, w) in enumerate(self.parts):
@@ -194,6 +204,9 @@ class DiffusionGenerator(TorchGenerator):
     citation = ("Xie et al. 2026, GigaScience, doi:10.1093/gigascience/giag044; "
                 "Ho et al. 2020, NeurIPS")
     supports_phenotypes = True
+
+    #: Noise draws averaged in the denoising-error membership signal.
+    MEMBERSHIP_DRAWS = 4
 
     DEFAULTS = dict(variance=0.9, max_components=512, steps=1000, beta_start=1e-4,
                     beta_end=0.02, hidden=None, blocks=3, time_dim=128, epochs=1000,
@@ -274,6 +287,33 @@ class DiffusionGenerator(TorchGenerator):
         log = self._train(run_epoch, started=started, time_limit=time_limit, progress=progress)
         self.net_.eval()
         return log
+
+    def _membership_signals(self):
+        """Two parts of the kept model, each a white-box membership signal: the distance of an
+        individual to the training PCA's subspace (the PCs are fitted to the training
+        individuals, so theirs is smaller, Lee et al. 2010, JMLR 11:2051), and the noise
+        predictor's denoising error on its PC scores at step T / 10, averaged over
+        ``MEMBERSHIP_DRAWS`` noise draws (smaller for memorised scores, Carlini et al. 2023,
+        USENIX Security)."""
+        net = self.ema_net_ if self.config_["ema"] else self.net_
+
+        def denoising_error(x: torch.Tensor, cond=None) -> torch.Tensor:
+            net.eval()
+            z0 = self.codec_.encode(x)
+            step = max(1, self.schedule_.steps // 10)
+            t = torch.full((z0.shape[0],), step, device=self.device_, dtype=torch.long)
+            a = self.schedule_.alpha_bars[step]
+            noise_source = torch.Generator(device=self.device_).manual_seed(0)
+            errors = torch.zeros(z0.shape[0], device=self.device_)
+            for _ in range(self.MEMBERSHIP_DRAWS):
+                noise = torch.randn(z0.shape, generator=noise_source, device=self.device_)
+                predicted = net(a.sqrt() * z0 + (1 - a).sqrt() * noise, t, cond)
+                errors += (predicted - noise).pow(2).mean(1)
+            return errors / self.MEMBERSHIP_DRAWS
+
+        return {"distance to the training PCA's subspace":
+                lambda x, cond=None: self.codec_.residual_norms(x),
+                "denoising error": denoising_error}
 
     # -- sampling --------------------------------------------------------------------------
     @torch.no_grad()

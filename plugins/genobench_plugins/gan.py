@@ -129,6 +129,17 @@ class _GumbelAdversarial(deep.TorchGenerator):
         scores = self.critic_(torch.cat([real, fake]), both)
         return scores[:real.shape[0]], scores[real.shape[0]:]
 
+    def _membership_signals(self):
+        """The kept critic's score of each individual, negated (a critic that memorised its
+        training individuals scores them as more real: the white-box attack of Hayes et al.
+        2019, LOGAN, PoPETs)."""
+
+        def critic_score(x: torch.Tensor, cond=None) -> torch.Tensor:
+            self.critic_.eval()
+            return -self.critic_(deep.one_hot(x), cond if self.critic_.cond_dim else None)
+
+        return {"critic score": critic_score}
+
     def _init_head(self, data: torch.Tensor) -> None:
         """Start the generator at the training genotype frequencies (output bias = log f)."""
         with torch.no_grad():

@@ -199,6 +199,19 @@ class VAEGenerator(deep.TorchGenerator):
         self.net_.eval()
         return log
 
+    def _membership_signals(self):
+        """The kept model's reconstruction error of each individual: summed cross-entropy of
+        its genotypes decoded from its posterior mean (lower for individuals it memorised)."""
+
+        def reconstruction_error(x: torch.Tensor, cond=None) -> torch.Tensor:
+            self.net_.eval()
+            mean, _ = self.net_.encode(deep.one_hot(x))
+            logits = self.net_.decode(mean)
+            return F.cross_entropy(logits.reshape(-1, 3), x.long().reshape(-1),
+                                   reduction="none").reshape(x.shape[0], -1).sum(1)
+
+        return {"reconstruction error": reconstruction_error}
+
     def _validator(self):
         """Validation samples from the sampling Gaussian of the weights being scored."""
         validate = super()._validator()

@@ -18,6 +18,7 @@ from torch import nn
 
 import genobench
 from genobench import FitContext, GeneratorError, GenotypeData
+from genobench.metrics.privacy import membership_auc
 
 from .checkpoints import SELECTIONS, checkpoint_scores
 from .phenotypes import PhenotypeScaler
@@ -139,7 +140,9 @@ class TorchGenerator(genobench.Generator):
             log = self._fit_model(train, started=started, time_limit=time_limit,
                                   progress=context.progress if context is not None else None)
             throughput = self._throughput(log)
-        self.training_ = {**log.as_dict(), "throughput": throughput}
+            leak_sources = self._leak_sources(train)
+        self.training_ = {**log.as_dict(), "throughput": throughput,
+                          "leak_sources": leak_sources}
         self._validation = None
 
     def fit_report(self) -> dict | None:
@@ -147,7 +150,8 @@ class TorchGenerator(genobench.Generator):
         epochs, stop reason, kept epoch, seconds, the profile's cap and selection, the dense
         layers' FLOP/s against the calibration product, and every validation's signals
         (k-NN precision / recall / F1, correlation score, membership AUC, privacy loss, the
-        selection score), from ``training_`` (also after loading a saved model)."""
+        selection score) and the membership AUC of the kept model's own parts
+        (:meth:`_leak_sources`), from ``training_`` (also after loading a saved model)."""
         training = getattr(self, "training_", None)
         if not training:
             return None
@@ -163,7 +167,8 @@ class TorchGenerator(genobench.Generator):
             profile=config.get("profile"), flops_per_epoch=throughput.get("flops_per_epoch"),
             achieved_flop_s=throughput.get("achieved_flop_s"),
             calibration_flop_s=throughput.get("calibration_flop_s"),
-            flops_fraction=throughput.get("fraction"), validations=validations)
+            flops_fraction=throughput.get("fraction"), validations=validations,
+            leak_sources=training.get("leak_sources") or {})
 
     def _throughput(self, log: TrainingLog) -> dict:
         """:func:`~.throughput.training_throughput` of this fit (batch-size rows)."""
@@ -270,6 +275,50 @@ class TorchGenerator(genobench.Generator):
                                      train=validation["train"])
 
         return validate
+
+    @torch.no_grad()
+    def _leak_sources(self, train: GenotypeData) -> dict[str, float]:
+        """{what: membership AUC}: how well each of the kept model's own parts tells training
+        individuals from validation ones (:meth:`_membership_signals`, a white-box attack on
+        the model rather than on its samples; 0.5: not at all). Empty without a validation
+        split or signals. Training individuals are capped at ``validation_size`` (a fixed
+        random subset), like the validation ones."""
+        if self._validation is None:
+            return {}
+        validation = self._validation["dosages"]
+        rng = np.random.default_rng(self._validation["seed"])
+        size = min(train.n_samples, int(self.config_["validation_size"]))
+        rows = np.sort(rng.choice(train.n_samples, size, replace=False))
+        members = torch.as_tensor(train.dosages[rows], device=self.device_)
+        member_cond = others_cond = None
+        if self.scaler_ is not None:
+            member_cond = torch.as_tensor(self.train_phenotypes_[rows], device=self.device_)
+            others_cond = self._validation["cond"]
+            if others_cond is None:  # validation phenotypes missing: training ones, drawn
+                picks = rng.integers(0, self.train_phenotypes_.shape[0], validation.shape[0])
+                others_cond = torch.as_tensor(self.train_phenotypes_[picks])
+            others_cond = others_cond.to(self.device_)
+        step = int(self.config_["generate_batch"])
+
+        def signal(function, x, cond):
+            parts = [function(x[i:i + step], None if cond is None else cond[i:i + step])
+                     for i in range(0, x.shape[0], step)]
+            return torch.cat(parts).double().cpu().numpy()
+
+        out = {}
+        for what, function in self._membership_signals().items():
+            member_values = signal(function, members, member_cond)
+            other_values = signal(function, validation, others_cond)
+            if np.all(np.isfinite(member_values)) and np.all(np.isfinite(other_values)):
+                out[what] = round(membership_auc(member_values, other_values), 4)
+        return out
+
+    def _membership_signals(self) -> dict[str, Callable]:
+        """{what: function(dosages (n, m) int8 tensor, condition rows or None) -> (n,)}: a
+        per-individual value of the kept model's own parts, smaller for individuals the
+        model fits more closely (its training individuals, if it memorised them). Used by
+        :meth:`_leak_sources`; none by default."""
+        return {}
 
     # -- to implement ----------------------------------------------------------------------
     def _fit_model(self, train: GenotypeData, *, started: float, time_limit: float | None,
