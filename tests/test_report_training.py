@@ -87,7 +87,8 @@ def test_a_failed_gate_names_the_model_parts_that_separate_training_individuals(
     validation individuals) are averaged over seeds and named where a gate fails; a value
     that is not a number is left out."""
     training = report([0.2, 0.3], [0.6, 0.62])
-    seeds = [dict(training, leak_sources={"reconstruction error": 0.98, "odd": "high"}),
+    seeds = [dict(training, leak_sources={"reconstruction error": 0.98, "odd": "high",
+                                          "denoising error": 0.2}),
              dict(training, leak_sources={"reconstruction error": 0.94})]
     records = [JobRecord.from_json(r) for r in make_records(seeds=(1, 2))]
     seeded = iter(seeds)
@@ -96,7 +97,9 @@ def test_a_failed_gate_names_the_model_parts_that_separate_training_individuals(
     failing = training_rows(records, {"gen_a": card(0.3, failing="membership_auc")},
                             GLOSSARY)[0]["why"]
     assert failing[1].endswith("; the kept model's own parts tell training from validation "
-                               "individuals: reconstruction error (membership AUC 0.96)")
+                               "individuals: reconstruction error (membership AUC 0.96), "
+                               "denoising error (membership AUC 0.20, reversed: larger for "
+                               "training individuals)")
     passing = training_rows(records, {"gen_a": card(0.3)}, GLOSSARY)[0]["why"]
     assert not any("own parts" in why for why in passing)
 

@@ -266,13 +266,21 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
     sources = _leak_sources(reports)
     if sources:
         text += ("; the kept model's own parts tell training from validation individuals: "
-                 + ", ".join(f"{what} (membership AUC {auc:.2f})" for what, auc in sources))
+                 + ", ".join(_leak_source(what, auc) for what, auc in sources))
     if "membership_auc" not in failed and membership.get("value") is not None and \
             membership.get("passed") is True:
         text += (f"; membership AUC on the test split {membership['value']:.2f} passes (limit "
                  f"{limit:.2f}): its individuals sit as near unseen individuals as training "
                  "ones, typical rather than copied")
     return text
+
+
+def _leak_source(what: str, auc: float) -> str:
+    """One leak source in words; an AUC below 0.5 separates too, the other way round (the
+    signal is larger for training individuals, against the fit report's convention)."""
+    if auc < 0.5:
+        return f"{what} (membership AUC {auc:.2f}, reversed: larger for training individuals)"
+    return f"{what} (membership AUC {auc:.2f})"
 
 
 def _leak_sources(reports: list[dict]) -> list[tuple[str, float]]:
