@@ -21,8 +21,8 @@ The reasons (``why``) state measurements and the rule that reads them, one sente
   model's construction) or grew with training; the membership AUC of the kept model's own
   parts (``leak_sources`` of the fit report: a VAE's reconstruction error, a critic's score,
   the distance to a training PCA's subspace); where the test split's membership AUC passes
-  its gate while a distance gate fails, that the individuals sit as near unseen individuals as
-  training ones (typical, central individuals rather than copies).
+  its gate while a distance gate fails, that as a set the individuals sit as near unseen
+  individuals as training ones, and the distance gate counts the few that do not.
 - **Diversity family below** :data:`FAMILY_BAR`: k-NN precision (share of its individuals
   inside real individuals' neighbourhoods) and recall (share of real individuals it covers)
   on the test split.
@@ -234,8 +234,8 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
                  reports: list[dict]) -> str:
     """The failed gates, and what the membership signal says about them: on the validation
     split along training (growing, or there from the first validation), or, when the test
-    split's membership AUC passes its gate, that the individuals sit as near unseen
-    individuals as training ones (typical rather than copied)."""
+    split's membership AUC passes its gate, that as a set the individuals sit as near unseen
+    individuals as training ones (the failing distance gates count the few that do not)."""
     named = []
     for name, gate in failed.items():
         label = (metrics.get(name) or {}).get("label", name)
@@ -270,8 +270,8 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
     if "membership_auc" not in failed and membership.get("value") is not None and \
             membership.get("passed") is True:
         text += (f"; membership AUC on the test split {membership['value']:.2f} passes (limit "
-                 f"{limit:.2f}): its individuals sit as near unseen individuals as training "
-                 "ones, typical rather than copied")
+                 f"{limit:.2f}): as a set its individuals sit as near unseen individuals as "
+                 "training ones; the failing distance gates count the few that do not")
     return text
 
 
