@@ -130,7 +130,7 @@ class CloserThanHoldoutMetric(_Gate):
     (measured on human_chr22: individuals at the per-SNP most common genotype with 2-20 % of
     SNPs redrawn scored 1.00 on that share, 0.00 here). A copy of a training individual is
     unusually close to the training split only: a copier scores 0.94-0.95, a copier of 30 %
-    0.24-0.26, on human_chr22 and cow_chr14.
+    0.23-0.26, on human_chr22 and cow_chr14.
     """
 
     info = metric_info("dcr_closer_share")
