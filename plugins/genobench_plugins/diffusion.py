@@ -116,8 +116,8 @@ class PCACodec:
         scores = torch.cat([x[:, index] @ w for index, w in self.parts], dim=1)
         return scores / self.scale
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Dosages int8 (n, m): ``scores W^T + mu``, rounded and clipped to {0, 1, 2}."""
+    def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
+        """Dosages float32 (n, m) of standardised scores ``z``: ``scores W^T + mu``, unrounded."""
         scores = z * self.scale
         out = self.mean.expand(z.shape[0], -1).clone()
         start = 0
@@ -125,17 +125,16 @@ class PCACodec:
             k = w.shape[1]
             out[:, index] += scores[:, start:start + k] @ w.T
             start += k
-        return out.round().clamp(0, 2).to(torch.int8)
+        return out
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Dosages int8 (n, m): :meth:`reconstruct`, rounded and clipped to {0, 1, 2}."""
+        return self.reconstruct(z).round().clamp(0, 2).to(torch.int8)
 
     def residual_norms(self, dosages: torch.Tensor) -> torch.Tensor:
         """Euclidean distance (n,) of each individual's dosages to the kept PCs' subspace (what
-        decoding cannot reproduce; before rounding)."""
-        x = dosages.float() - self.mean
-        squares = torch.zeros(x.shape[0], device=x.device)
-        for index, w in self.parts:
-            part = x[:, index]
-            squares += (part - (part @ w) @ w.T).pow(2).sum(1)
-        return squares.sqrt()
+        decoding cannot reproduce; before rounding): ``|x - reconstruct(encode(x))|``."""
+        return (dosages.float() - self.reconstruct(self.encode(dosages))).norm(dim=1)
 
     def state(self) -> dict[str, torch.Tensor]:
         extra = {"pca_mean": self.mean, "pca_scale": self.scale}
