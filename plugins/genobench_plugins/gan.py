@@ -24,6 +24,7 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
+from .deep.local_ld import LocalLD
 
 
 class GumbelGeneratorNet(nn.Module):
@@ -92,9 +93,13 @@ class _GumbelAdversarial(deep.TorchGenerator):
                                              cond_dim).to(self.device_)
         self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
                                  self.config_["critic_norm"]).to(self.device_)
+        order = int(self.config_.get("local_ld") or 0)
+        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None)) \
+            .to(self.device_) if order else None
 
     def _modules(self):
-        return {"generator": self.generator_, "critic": self.critic_}
+        modules = {"generator": self.generator_, "critic": self.critic_}
+        return modules if self.local_ld_ is None else {**modules, "local_ld": self.local_ld_}
 
     def _tau(self, epoch: int) -> float:
         config = self.config_
@@ -109,8 +114,10 @@ class _GumbelAdversarial(deep.TorchGenerator):
         training = self.generator_.training
         self.generator_.eval()
         logits = self.generator_.logits(self._noise(n), cond)
-        # A hard Gumbel-Softmax sample is a categorical draw from softmax(logits).
-        out = deep.dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
+        if self.local_ld_ is not None:
+            out = self.local_ld_.sample(logits, temperature=float(self.config_["temperature"]))
+        else:  # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
+            out = deep.dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
         self.generator_.train(training)
         return out
 
@@ -141,9 +148,14 @@ class _GumbelAdversarial(deep.TorchGenerator):
         return {"critic score": critic_score}
 
     def _init_head(self, data: torch.Tensor) -> None:
-        """Start the generator at the training genotype frequencies (output bias = log f)."""
+        """Start the generator at the training genotype frequencies (output bias = log f),
+        and fit the local-LD layer, when the model has one, on top of them."""
         with torch.no_grad():
             self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
+        if self.local_ld_ is not None:
+            self.local_ld_.pretrain(data, self.generator_.head.bias.reshape(-1, 3),
+                                    penalty=float(self.config_.get("ld_penalty", 1.0)))
+            self.local_ld_.weight.requires_grad_(False)
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
                       names: tuple[str, str]):
@@ -207,16 +219,18 @@ class GANGenerator(_GumbelAdversarial):
     DEFAULTS = dict(epochs=200, batch_size=64, lr_generator=2e-4, lr_discriminator=2e-4,
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
-                    critic_norm="none", eval_every=10)
+                    critic_norm="none", eval_every=10, local_ld=16, ld_penalty=1.0,
+                    temperature=0.9)
     PROFILES = {
         "quick": dict(epochs=30, batch_size=32, lr_generator=5e-4, lr_discriminator=5e-4,
                       max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=256, lr_generator=5e-4, lr_discriminator=1e-4,
-                      critic_norm="batch", max_width=None, selection="f1"),
+                      critic_norm="batch", max_width=None, selection="f1", local_ld=0),
     }
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
+        self.chromosomes_ = train.chromosomes
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
@@ -282,12 +296,13 @@ class WGANGPGenerator(_GumbelAdversarial):
     DEFAULTS = dict(epochs=300, batch_size=64, lr=1e-3, n_critic=5, gp_lambda=10.0,
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
-                    critic_norm="layer", conditional=True, eval_every=10)
+                    critic_norm="layer", conditional=True, eval_every=10, local_ld=16,
+                    ld_penalty=1.0, temperature=0.9)
     PROFILES = {
         "quick": dict(epochs=30, batch_size=32, max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=128, lr=1e-4, max_width=None, eval_every=20,
-                      selection="f1"),
+                      selection="f1", local_ld=0),
     }
 
     def _gradient_penalty(self, real, fake, cond) -> torch.Tensor:
@@ -300,6 +315,7 @@ class WGANGPGenerator(_GumbelAdversarial):
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
+        self.chromosomes_ = train.chromosomes
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)

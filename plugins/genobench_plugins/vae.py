@@ -25,6 +25,7 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
+from .deep.local_ld import LocalLD
 
 
 class VAENet(nn.Module):
@@ -38,10 +39,13 @@ class VAENet(nn.Module):
         self.decoder = deep.ResidualMLP(latent_dim, widths[::-1], norm="batch")
         self.logits = nn.Linear(widths[0], 3 * n_snps)
         self.latent_dim = latent_dim
-        # The Gaussian new latent codes are drawn from: z = latent_mean + latent_factor @ e,
-        # e ~ N(0, I). N(0, I), the prior, until fit_latent replaces it (saved with the weights).
-        self.register_buffer("latent_mean", torch.zeros(latent_dim))
-        self.register_buffer("latent_factor", torch.eye(latent_dim))
+        # The Gaussian mixture new latent codes are drawn from: component c with probability
+        # latent_weights[c], then z = latent_means[c] + latent_factors[c] @ e, e ~ N(0, I).
+        # One component N(0, I), the prior, until fit_latent replaces it (saved with the
+        # weights; loading resizes these buffers to the saved number of components).
+        self.register_buffer("latent_weights", torch.ones(1))
+        self.register_buffer("latent_means", torch.zeros(1, latent_dim))
+        self.register_buffer("latent_factors", torch.eye(latent_dim)[None])
 
     def encode(self, x: torch.Tensor):
         h = self.encoder(x)
@@ -53,36 +57,84 @@ class VAENet(nn.Module):
         return out.reshape(out.shape[0], -1, 3)
 
     def latent_codes(self, n: int) -> torch.Tensor:
-        """``n`` latent codes from the sampling Gaussian (global generator: call seeded)."""
-        e = torch.randn(n, self.latent_dim, device=self.latent_mean.device)
-        return self.latent_mean + e @ self.latent_factor.T
+        """``n`` latent codes from the sampling mixture (global generator: call seeded)."""
+        e = torch.randn(n, self.latent_dim, device=self.latent_means.device)
+        if self.latent_weights.numel() == 1:
+            return self.latent_means[0] + e @ self.latent_factors[0].T
+        component = torch.multinomial(self.latent_weights, n, replacement=True)
+        return self.latent_means[component] + torch.einsum(
+            "nij,nj->ni", self.latent_factors[component], e)
 
     @torch.no_grad()
-    def fit_latent(self, x: torch.Tensor | None) -> None:
-        """Set the sampling Gaussian to the moments of the aggregate posterior of ``x``
-        (one-hot training individuals), or back to the prior N(0, I) when ``x`` is None.
+    def fit_latent(self, x: torch.Tensor | None, *, components: int = 1) -> None:
+        """Set the sampling distribution to the aggregate posterior of ``x`` (one-hot
+        training individuals), or back to the prior N(0, I) when ``x`` is None.
 
-        The aggregate posterior, the mixture of the individuals' N(mu_i, sigma_i^2), has mean
-        mean(mu_i) and covariance cov(mu_i) + mean(diag sigma_i^2): the region the decoder was
-        trained on. One Gaussian of these moments (ex-post density estimation, Ghosh et al.
-        2020, ICLR) keeps no individual's code, so it copies no training individual.
+        The aggregate posterior is the mixture of the individuals' N(mu_i, sigma_i^2): the
+        region the decoder was trained on. With ``components`` 1 it is matched by one
+        Gaussian of its moments, mean(mu_i) and cov(mu_i) + mean(diag sigma_i^2); above 1 by
+        a Gaussian mixture of the posterior means with up to that many components, the
+        number chosen by BIC, each component's covariance widened by mean(diag sigma_i^2)
+        (ex-post density estimation, Ghosh et al. 2020, ICLR). A population of distinct
+        ancestries puts its codes in clusters; one Gaussian then also draws codes between
+        them, individuals of no real ancestry. Neither keeps any individual's code, so
+        neither copies a training individual.
         """
+        device = self.latent_means.device
         if x is None:
-            self.latent_mean.zero_()
-            self.latent_factor.copy_(torch.eye(self.latent_dim, device=self.latent_mean.device))
+            self._set_latent(torch.ones(1), torch.zeros(1, self.latent_dim),
+                             torch.eye(self.latent_dim)[None])
             return
         training = self.training
         self.eval()
         mean, log_var = self.encode(x)
         self.train(training)
-        mean, var = mean.double(), log_var.double().exp()
-        covariance = torch.cov(mean.T) + torch.diag(var.mean(0)) if mean.shape[0] > 1 \
-            else torch.diag(var.mean(0))
-        jitter = 1e-6 * covariance.diagonal().mean()
-        eye = torch.eye(self.latent_dim, dtype=covariance.dtype, device=covariance.device)
-        factor = torch.linalg.cholesky(covariance + jitter * eye)
-        self.latent_mean.copy_(mean.mean(0).float())
-        self.latent_factor.copy_(factor.float())
+        mean, noise = mean.double().cpu(), torch.diag(log_var.double().exp().mean(0).cpu())
+        eye = torch.eye(self.latent_dim, dtype=torch.float64)
+        if components > 1 and mean.shape[0] >= 4 * components:
+            weights, means, covariances = _mixture(mean.numpy(), components)
+        else:
+            covariance = torch.cov(mean.T) if mean.shape[0] > 1 else torch.zeros_like(noise)
+            weights, means, covariances = torch.ones(1), mean.mean(0)[None], covariance[None]
+        covariances = covariances + noise
+        jitter = 1e-6 * covariances.diagonal(dim1=1, dim2=2).mean()
+        factors = torch.linalg.cholesky(covariances + jitter * eye)
+        self._set_latent(weights.to(device), means.to(device), factors.to(device))
+
+    def _set_latent(self, weights, means, factors) -> None:
+        self.latent_weights = weights.float().to(self.latent_means.device)
+        self.latent_means = means.float().to(self.latent_means.device)
+        self.latent_factors = factors.float().to(self.latent_means.device)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # the saved mixture's size; models saved with one Gaussian (latent_mean,
+        # latent_factor) load as a one-component mixture
+        old_mean, old_factor = prefix + "latent_mean", prefix + "latent_factor"
+        if old_mean in state_dict:
+            state_dict[prefix + "latent_weights"] = torch.ones(1)
+            state_dict[prefix + "latent_means"] = state_dict.pop(old_mean)[None]
+            state_dict[prefix + "latent_factors"] = state_dict.pop(old_factor)[None]
+        if prefix + "latent_means" in state_dict:
+            self._set_latent(*(torch.empty_like(state_dict[prefix + name]) for name in
+                               ("latent_weights", "latent_means", "latent_factors")))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def _mixture(codes, components: int):
+    """A full-covariance Gaussian mixture of ``codes`` (n, d), 1..``components`` components
+    chosen by BIC (scikit-learn, fixed seed): weights (k,), means (k, d), covariances
+    (k, d, d) as float64 tensors."""
+    from sklearn.mixture import GaussianMixture
+
+    best, best_bic = None, float("inf")
+    for k in range(1, components + 1):
+        mixture = GaussianMixture(k, covariance_type="full", random_state=0,
+                                  reg_covar=1e-6).fit(codes)
+        bic = mixture.bic(codes)
+        if bic < best_bic:
+            best, best_bic = mixture, bic
+    return (torch.from_numpy(best.weights_), torch.from_numpy(best.means_),
+            torch.from_numpy(best.covariances_))
 
 
 class VAEGenerator(deep.TorchGenerator):
@@ -128,15 +180,16 @@ class VAEGenerator(deep.TorchGenerator):
     supports_phenotypes = False
 
     DEFAULTS = dict(epochs=200, batch_size=64, lr=1e-3, hidden=None, latent_dim=None,
-                    max_width=512, beta=1.0, decode="sample", temperature=1.15,
-                    latent="posterior", eval_every=10)
+                    max_width=512, beta=1.0, decode="sample", temperature=0.9,
+                    latent="mixture", latent_components=8, eval_every=10, local_ld=16,
+                    ld_penalty=1.0)
     PROFILES = {
         "quick": dict(epochs=30, eval_every=5),
         # validations every 5 epochs: the validation membership AUC rises by about 0.05 per
         # 5 epochs on human_chr22 (0.56 at epoch 10, 0.61 at 15, 0.66 at 20)
         "standard": dict(eval_every=5),
         "paper": dict(epochs=1000, batch_size=256, lr=5e-4, max_width=1024, latent="prior",
-                      temperature=1.0, selection="f1", eval_every=20),
+                      temperature=1.0, selection="f1", eval_every=20, local_ld=0),
     }
 
     def _widths(self, n_snps: int) -> tuple[list[int], int]:
@@ -150,23 +203,41 @@ class VAEGenerator(deep.TorchGenerator):
     def _build(self, extra=None) -> None:
         if self.config_["decode"] not in ("argmax", "sample"):
             raise genobench.GeneratorError("vae: decode must be 'argmax' or 'sample'")
-        if self.config_.get("latent", "prior") not in ("prior", "posterior"):
-            raise genobench.GeneratorError("vae: latent must be 'prior' or 'posterior'")
+        if self.config_.get("latent", "prior") not in ("prior", "posterior", "mixture"):
+            raise genobench.GeneratorError(
+                "vae: latent must be 'prior', 'posterior' or 'mixture'")
         widths, latent = self._widths(self.n_snps_)
         self.config_["hidden"], self.config_["latent_dim"] = widths, latent
         self.net_ = VAENet(self.n_snps_, widths, latent).to(self.device_)
+        order = int(self.config_.get("local_ld") or 0)
+        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None)) \
+            .to(self.device_) if order else None
 
     def _modules(self):
-        return {"net": self.net_}
+        return {"net": self.net_, **({"local_ld": self.local_ld_} if self.local_ld_ is not None else {})}
+
+    def _logits(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (n, m, 3) of genotypes ``x`` given codes ``z``: the decoder's, plus the
+        local-LD layer's lag terms of ``x`` when the model has one (teacher forcing)."""
+        logits = self.net_.decode(z)
+        return logits if self.local_ld_ is None or x is None else self.local_ld_(logits, x)
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
+        self.chromosomes_ = train.chromosomes
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
         with torch.no_grad():  # start the decoder at the training genotype frequencies
             self.net_.logits.bias.copy_(deep.genotype_log_frequencies(data))
-        optimizer = deep.adam(self.net_.parameters(), lr=config["lr"])
         beta = float(config["beta"])
+        lag_terms = None
+        if self.local_ld_ is not None:  # the local LD on top of those frequencies, then fixed
+            self.local_ld_.pretrain(data, self.net_.logits.bias.reshape(-1, 3),
+                                    penalty=float(config.get("ld_penalty", 1.0)))
+            self.local_ld_.weight.requires_grad_(False)
+            with torch.no_grad():
+                lag_terms = self.local_ld_.context(data)  # (n, m, 3), once
+        optimizer = deep.adam(self.net_.parameters(), lr=config["lr"])
 
         def run_epoch(epoch: int) -> dict:
             self.net_.train()
@@ -177,6 +248,8 @@ class VAEGenerator(deep.TorchGenerator):
                 mean, log_var = self.net_.encode(deep.one_hot(x))
                 z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
                 logits = self.net_.decode(z)
+                if lag_terms is not None:
+                    logits = logits + lag_terms[rows]
                 # Summed over SNPs and latent dimensions, averaged over individuals.
                 reconstruction = F.cross_entropy(logits.reshape(-1, 3), x.long().reshape(-1),
                                                  reduction="sum") / x.shape[0]
@@ -189,8 +262,10 @@ class VAEGenerator(deep.TorchGenerator):
             reconstruction, kl = (totals / data.shape[0]).tolist()
             return dict(loss=reconstruction + beta * kl, reconstruction=reconstruction, kl=kl)
 
+        latent = config.get("latent", "prior")
         self._fit_latent = lambda: self.net_.fit_latent(
-            deep.one_hot(data) if config.get("latent", "prior") == "posterior" else None)
+            None if latent == "prior" else deep.one_hot(data),
+            components=int(config.get("latent_components", 8)) if latent == "mixture" else 1)
         log = self._train(run_epoch, started=started, time_limit=time_limit, progress=progress)
         # The kept weights' sampling Gaussian (the same as at their validation: the encoder's
         # eval-mode means and variances are deterministic).
@@ -206,20 +281,22 @@ class VAEGenerator(deep.TorchGenerator):
         def reconstruction_error(x: torch.Tensor, cond=None) -> torch.Tensor:
             self.net_.eval()
             mean, _ = self.net_.encode(deep.one_hot(x))
-            logits = self.net_.decode(mean)
+            logits = self._logits(mean, x)
             return F.cross_entropy(logits.reshape(-1, 3), x.long().reshape(-1),
                                    reduction="none").reshape(x.shape[0], -1).sum(1)
 
         return {"reconstruction error": reconstruction_error}
 
     def _validator(self):
-        """Validation samples from the sampling Gaussian of the weights being scored."""
+        """Validation samples from the sampling distribution of the weights being scored
+        (refitted while training; after it, the kept weights' is already in place)."""
         validate = super()._validator()
         if validate is None:
             return None
 
         def refit_then_validate() -> dict:
-            self._fit_latent()
+            if getattr(self, "_fit_latent", None) is not None:
+                self._fit_latent()
             return validate()
 
         return refit_then_validate
@@ -229,9 +306,13 @@ class VAEGenerator(deep.TorchGenerator):
         training = self.net_.training
         self.net_.eval()
         z = self.net_.latent_codes(n)
-        out = deep.dosages_from_logits(self.net_.decode(z),
-                                       sample=self.config_["decode"] == "sample",
-                                       temperature=float(self.config_.get("temperature", 1.0)))
+        temperature = float(self.config_.get("temperature", 1.0))
+        if self.local_ld_ is not None:
+            out = self.local_ld_.sample(self.net_.decode(z), temperature=temperature)
+        else:
+            out = deep.dosages_from_logits(self.net_.decode(z),
+                                           sample=self.config_["decode"] == "sample",
+                                           temperature=temperature)
         self.net_.train(training)
         return out
 

@@ -1,0 +1,90 @@
+"""The deep generators' autoregressive local-LD output layer
+(genobench_plugins.deep.local_ld): its lag terms against a direct loop, chromosome boundaries,
+chunking, fitting, and sequential drawing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from genobench_plugins.deep import seeded
+from genobench_plugins.deep.local_ld import LocalLD, binomial_logits, lag_mask
+
+
+def _direct_context(layer: LocalLD, x: torch.Tensor, chromosomes) -> torch.Tensor:
+    """sum over lags of weight[j, lag - 1, x[:, j - lag]], same chromosome only, by loops."""
+    n, m = x.shape
+    out = torch.zeros(n, m, 3)
+    for j in range(m):
+        for lag in range(1, layer.order + 1):
+            if j - lag >= 0 and chromosomes[j] == chromosomes[j - lag]:
+                out[:, j] += layer.weight[j, lag - 1][x[:, j - lag].long()]
+    return out
+
+
+@pytest.fixture
+def layer_and_data():
+    generator = torch.Generator().manual_seed(3)
+    chromosomes = np.array(["1"] * 25 + ["2"] * 15)
+    layer = LocalLD(40, 4, chromosomes)
+    with torch.no_grad():
+        layer.weight.normal_(generator=generator)
+    x = torch.randint(0, 3, (7, 40), generator=generator, dtype=torch.int8)
+    return layer, x, chromosomes
+
+
+def test_lag_terms_match_a_direct_loop_and_stop_at_chromosome_boundaries(layer_and_data):
+    layer, x, chromosomes = layer_and_data
+    expected = _direct_context(layer, x, chromosomes)
+    assert torch.allclose(layer.context(x), expected, atol=1e-5)
+    # the first SNP of chromosome 2 sees no lag; the one after it one
+    assert layer.mask[25].sum() == 0 and layer.mask[26].tolist() == [1, 0, 0, 0]
+    layer.CHUNK_FLOATS = 7 * 3 * 4 * 3  # three SNPs a chunk: lags reach across chunks
+    assert len(layer.chunks(7)) > 10
+    assert torch.allclose(layer.context(x), expected, atol=1e-5)
+
+
+def test_lag_mask_without_chromosomes_is_one_chromosome():
+    mask = lag_mask(5, 3, None)
+    assert mask.tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1], [1, 1, 1]]
+
+
+def test_pretraining_learns_ld_and_does_not_depend_on_chunks():
+    # SNPs in pairs: the second copies the first (perfect LD at lag 1)
+    generator = torch.Generator().manual_seed(0)
+    first = torch.randint(0, 3, (200, 10), generator=generator, dtype=torch.int8)
+    x = first.repeat_interleave(2, dim=1)
+    base = torch.full((20, 3), -np.log(3.0))
+    whole, chunked = LocalLD(20, 2), LocalLD(20, 2)
+    chunked.CHUNK_FLOATS = 200 * 3 * 2 * 3
+    loss = whole.pretrain(x, base)
+    assert chunked.pretrain(x, base) == pytest.approx(loss, rel=1e-5)
+    assert torch.allclose(whole.weight, chunked.weight, atol=1e-5)
+    # copies are predicted far better than by frequencies alone (log 3 nats per SNP)
+    assert loss < 0.75 * 20 * np.log(3.0)
+    with seeded(1, torch.device("cpu")):
+        drawn = whole.sample(base.expand(500, -1, -1))
+    assert (drawn[:, 1::2] == drawn[:, 0::2]).float().mean() > 0.9
+    # per-individual base logits (n, m, 3) fit too
+    assert LocalLD(20, 2).pretrain(x, base.expand(200, -1, -1)) == pytest.approx(loss, rel=1e-5)
+
+
+def test_drawing_without_lag_terms_follows_the_logits():
+    layer = LocalLD(3, 2)
+    logits = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]]))
+    with seeded(2, torch.device("cpu")):
+        drawn = layer.sample(logits.expand(20_000, -1, -1))
+    for j in range(3):
+        shares = torch.bincount(drawn[:, j].long(), minlength=3).float() / 20_000
+        assert torch.allclose(shares, logits[j].exp(), atol=0.02)
+    with seeded(2, torch.device("cpu")):  # a lower temperature leans to the likeliest
+        cold = layer.sample(logits.expand(20_000, -1, -1), temperature=0.5)
+    assert (cold[:, 0] == 0).float().mean() > 0.8
+
+
+def test_binomial_logits_are_hardy_weinberg_of_the_dosage():
+    probabilities = binomial_logits(torch.tensor([[0.0, 1.0, 1.6]])).exp()[0]
+    assert torch.allclose(probabilities.sum(1), torch.ones(3))
+    assert torch.allclose(probabilities[1], torch.tensor([0.25, 0.5, 0.25]))
+    assert torch.allclose(probabilities[2], torch.tensor([0.04, 0.32, 0.64]), atol=1e-6)
+    assert probabilities[0, 0] == pytest.approx(0.99**2)
