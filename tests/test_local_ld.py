@@ -88,3 +88,20 @@ def test_binomial_logits_are_hardy_weinberg_of_the_dosage():
     assert torch.allclose(probabilities[1], torch.tensor([0.25, 0.5, 0.25]))
     assert torch.allclose(probabilities[2], torch.tensor([0.04, 0.32, 0.64]), atol=1e-6)
     assert probabilities[0, 0] == pytest.approx(0.99**2)
+
+
+def test_phenotype_terms_keep_a_conditional_models_association():
+    generator = torch.Generator().manual_seed(4)
+    phenotype = torch.randn(600, 1, generator=generator)
+    p = torch.sigmoid(1.5 * phenotype).expand(-1, 3)  # 3 SNPs whose allele tracks the trait
+    x = torch.binomial(torch.full_like(p, 2.0), p, generator=generator).to(torch.int8)
+    layer = LocalLD(3, 1, cond_dim=1)
+    layer.pretrain(x, torch.full((3, 3), -np.log(3.0)), phenotype)
+    effect = layer.trait_weight[:, 0, 2] - layer.trait_weight[:, 0, 0]
+    assert (effect > 1.0).all()  # genotype 2 over 0 per standard deviation of the trait
+    with seeded(5, torch.device("cpu")):
+        drawn = layer.sample(torch.full((600, 3, 3), -np.log(3.0)), phenotype)
+    r = np.corrcoef(drawn[:, 0].numpy(), phenotype[:, 0].numpy())[0, 1]
+    assert r > 0.4
+    assert torch.equal(layer.context(x[:5]), layer.context(x[:5], cond=None))
+    assert not torch.equal(layer.context(x[:5], cond=phenotype[:5]), layer.context(x[:5]))

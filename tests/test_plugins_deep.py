@@ -226,11 +226,9 @@ def test_privacy_selection_penalises_leaking_checkpoints(train, validation):
     excess = sum(max(0.0, plain[name] - limit) for name, limit in PRIVACY_ALLOWANCE.items())
     assert excess > 0.2
     assert private["score"] == pytest.approx(plain["score"] - PRIVACY_WEIGHT * excess)
-    # the diffusion model has no private checkpoint to keep (its docstring, ``selection``)
-    assert {name: cls.hyperparameters("standard")["selection"]
-            for name, cls in CLASSES.items()} == {
-        "vae": "f1+correlation+privacy", "gan": "f1+correlation+privacy",
-        "wgan_gp": "f1+correlation+privacy", "diffusion": "f1+correlation"}
+    # every model's standard profile chooses among checkpoints by leakage too
+    assert {cls.hyperparameters("standard")["selection"] for cls in CLASSES.values()} \
+        == {"f1+correlation+privacy"}
 
 
 def test_correlation_score_is_one_for_identical_ld(train):
@@ -512,19 +510,30 @@ def test_vae_samples_by_default_and_keeps_argmax(fitted, train, validation):
 
 
 def test_vae_samples_latent_codes_from_the_aggregate_posterior(fitted, train, validation):
-    net = fitted["vae"].net_
-    assert fitted["vae"].config_["latent"] == "posterior"
+    single = _fit("vae", train, validation, latent="posterior", epochs=3)
+    net = single.net_
     with torch.no_grad():
         mean, log_var = net.encode(one_hot(torch.as_tensor(train.dosages)))
     expected = torch.cov(mean.double().T) + torch.diag(log_var.double().exp().mean(0))
-    factor = net.latent_factor.double()
-    assert torch.allclose(net.latent_mean.double(), mean.double().mean(0), atol=1e-5)
+    factor = net.latent_factors[0].double()
+    assert torch.allclose(net.latent_means[0].double(), mean.double().mean(0), atol=1e-5)
     assert torch.allclose(factor @ factor.T, expected, atol=1e-4)
+    # the default: a Gaussian mixture of the posterior means (BIC-chosen size), each
+    # component widened by the mean posterior variance
+    mixture = fitted["vae"].net_
+    assert fitted["vae"].config_["latent"] == "mixture"
+    k = mixture.latent_weights.numel()
+    assert 1 <= k <= 8 and mixture.latent_weights.sum().item() == pytest.approx(1.0)
+    with torch.no_grad():
+        codes, _ = mixture.encode(one_hot(torch.as_tensor(train.dosages)))
+        with seeded(0, torch.device("cpu")):
+            drawn = mixture.latent_codes(20_000)
+    assert torch.allclose(drawn.mean(0), codes.mean(0), atol=0.1 * codes.std(0).mean().item())
     prior = _fit("vae", train, validation, latent="prior", epochs=2)
-    assert torch.equal(prior.net_.latent_mean, torch.zeros(prior.net_.latent_dim))
-    assert torch.equal(prior.net_.latent_factor, torch.eye(prior.net_.latent_dim))
+    assert torch.equal(prior.net_.latent_means[0], torch.zeros(prior.net_.latent_dim))
+    assert torch.equal(prior.net_.latent_factors[0], torch.eye(prior.net_.latent_dim))
     with pytest.raises(GeneratorError, match="latent"):
-        _fit("vae", train, validation, latent="mixture", epochs=1)
+        _fit("vae", train, validation, latent="clusters", epochs=1)
 
 
 def test_bfloat16_precision_trains_and_is_checked(train, validation):
@@ -537,11 +546,11 @@ def test_bfloat16_precision_trains_and_is_checked(train, validation):
 def test_vae_temperature_moves_sampling_towards_argmax(fitted):
     vae = fitted["vae"]
     default = vae.config_["temperature"]
-    assert default == VAEGenerator.hyperparameters("standard")["temperature"] > 1.0
+    assert default == VAEGenerator.hyperparameters("standard")["temperature"]
     vae.config_.update(decode="argmax")
     try:
         argmax = vae.generate(100, seed=3)
-        vae.config_.update(decode="sample", temperature=0.01)
+        vae.config_.update(decode="sample", temperature=1e-4)
         cold = vae.generate(100, seed=3)
     finally:
         vae.config_.update(decode="sample", temperature=default)

@@ -173,7 +173,20 @@ class DiffusionGenerator(TorchGenerator):
     Hyperparameters (``standard`` defaults; ``quick`` and ``paper`` change some):
 
     - ``variance`` 0.9: share of each chromosome's variance the kept PCs explain;
-      ``max_components`` 512 (quick 256): cap on the total number of PCs (also at most n - 1).
+      ``max_components`` 2 (paper 512): cap on the total number of PCs (also at most n - 1).
+      The paper's 90 % of the variance took 279 PCs on human_chr22; in 6,098 SNPs x 360
+      individuals the leading PCs are fitted to the training individuals (held-out
+      individuals' scores shrink), so individuals decoded from them sit nearer the training
+      ones: Gaussian scores decoded through the training PCA gave a membership AUC of
+      0.84-0.86 at 64-279 PCs, and the distance to the PCA's subspace told training from
+      validation individuals perfectly (AUC 1.00). With the local-LD layer the PCs only need
+      to carry ancestry. Measured with it (human_chr22 seed 2): 4 PCs, ld 0.93 and a
+      membership AUC of 0.593 (limit 0.574); 2 PCs, ld 0.92 and 0.521.
+    - ``local_ld`` 16 (paper 0: none), ``ld_penalty`` 1.0, ``temperature`` 0.9: decoding. Without
+      the layer (the paper) decoded PCs are rounded and clipped to {0, 1, 2}. With it, each
+      SNP is drawn, SNP after SNP, from the Binomial(2, dosage / 2) of the decoded dosage
+      plus the lag terms of :class:`~.deep.local_ld.LocalLD`, fitted to the training split
+      on top of each training individual's own decoded PCs before the diffusion trains.
     - ``steps`` 1000 (quick 500, paper 1200): diffusion steps T; ``beta_start`` 1e-4,
       ``beta_end`` 0.02 (linear schedule).
     - ``hidden``: noise-predictor width, default the power of two nearest 2 x PCs within
@@ -183,24 +196,20 @@ class DiffusionGenerator(TorchGenerator):
       exponential moving average of the weights that generates (0 disables).
     - ``conditional`` True: phenotype embedding added to the noise predictor when the training
       split has phenotypes.
-    - ``selection`` "f1+correlation" in the standard profile too, not the other models'
-      "f1+correlation+privacy": measured on human_chr22 (seed 1, validations every 100
-      epochs to 600), every checkpoint leaks on the validation split, either by privacy loss
-      (0.15 at epoch 100, 0.17 at 200) or by membership AUC once samples collapse towards
-      typical individuals (0.62-0.73 at 300-600); the penalty kept epoch 100, which still
-      failed the privacy-loss gate (0.28) and lost the fidelity (0.55 -> 0.21). The leak is
-      partly the PCA's: Gaussian scores decoded through the training PCA (no diffusion) give
-      a membership AUC of 0.84-0.86 against held-out individuals at 64-279 PCs, because in
-      6,098 SNPs x 360 individuals the leading PCs are fitted to the training individuals
-      (held-out individuals' scores shrink), so decoded individuals sit nearer them.
+    - ``selection``: the common default, "f1+correlation+privacy" in the standard profile.
+      With the paper's decoding every checkpoint leaked on the validation split (human_chr22
+      seed 1, validations every 100 epochs to 600: privacy loss 0.15 at epoch 100, 0.17 at
+      200, membership AUC 0.62-0.73 at 300-600), so the profile used "f1+correlation"; with
+      2 PCs and the local-LD layer checkpoints can pass, and the penalty chooses among them.
     - ``eval_every`` 100 (quick 75, paper 100): epochs between validations (each
       runs the full reverse chain for the validation individuals, which dominates the cost of
       training on a CPU when frequent).
     """
 
     name = "diffusion"
-    description = ("DDPM in per-chromosome PCA space (90 % variance), MLP noise predictor with "
-                   "time and phenotype embeddings; decoded, rounded and clipped")
+    description = ("DDPM in per-chromosome PCA space, MLP noise predictor with time and "
+                   "phenotype embeddings; decoded through a local-LD layer (paper profile: "
+                   "90 % variance, rounded and clipped)")
     citation = ("Xie et al. 2026, GigaScience, doi:10.1093/gigascience/giag044; "
                 "Ho et al. 2020, NeurIPS")
     supports_phenotypes = True
@@ -208,7 +217,7 @@ class DiffusionGenerator(TorchGenerator):
     #: Noise draws averaged in the denoising-error membership signal.
     MEMBERSHIP_DRAWS = 4
 
-    DEFAULTS = dict(variance=0.9, max_components=4, steps=1000, beta_start=1e-4,
+    DEFAULTS = dict(variance=0.9, max_components=2, steps=1000, beta_start=1e-4,
                     beta_end=0.02, hidden=None, blocks=3, time_dim=128, epochs=1000,
                     batch_size=64, lr=1e-3, ema=0.995, conditional=True, eval_every=100,
                     local_ld=16, ld_penalty=1.0, temperature=0.9)
@@ -238,7 +247,7 @@ class DiffusionGenerator(TorchGenerator):
                                   float(config["beta_end"]), self.device_)
         order = int(config.get("local_ld") or 0)
         self.local_ld_ = LocalLD(self.codec_.mean.numel(), order,
-                                 getattr(self, "chromosomes_", None)).to(self.device_) \
+                                 getattr(self, "chromosomes_", None), cond_dim).to(self.device_) \
             if order else None
 
     def _modules(self):
@@ -258,12 +267,12 @@ class DiffusionGenerator(TorchGenerator):
         self.chromosomes_ = train.chromosomes
         self._build()
         z0_all = self.codec_.encode(dosages)
-        if self.local_ld_ is not None:  # local LD on top of each individual's decoded PCs
-            self.local_ld_.pretrain(dosages, binomial_logits(self.codec_.reconstruct(z0_all)),
-                                    penalty=float(config.get("ld_penalty", 1.0)))
-            self.local_ld_.weight.requires_grad_(False)
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
+        if self.local_ld_ is not None:  # local LD on top of each individual's decoded PCs
+            self.local_ld_.pretrain(dosages, binomial_logits(self.codec_.reconstruct(z0_all)),
+                                    conds, penalty=float(config.get("ld_penalty", 1.0)))
+            self.local_ld_.requires_grad_(False)
         epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
         steps_per_epoch = len(batches(z0_all.shape[0], batch_size, shuffle=False,
                                       device=self.device_))
@@ -349,7 +358,7 @@ class DiffusionGenerator(TorchGenerator):
         scores = self.sample_scores(n, cond)
         if self.local_ld_ is None:
             return self.codec_.decode(scores)
-        return self.local_ld_.sample(binomial_logits(self.codec_.reconstruct(scores)),
+        return self.local_ld_.sample(binomial_logits(self.codec_.reconstruct(scores)), cond,
                                      temperature=float(self.config_.get("temperature", 1.0)))
 
 

@@ -94,8 +94,8 @@ class _GumbelAdversarial(deep.TorchGenerator):
         self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
                                  self.config_["critic_norm"]).to(self.device_)
         order = int(self.config_.get("local_ld") or 0)
-        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None)) \
-            .to(self.device_) if order else None
+        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None),
+                                 cond_dim).to(self.device_) if order else None
 
     def _modules(self):
         modules = {"generator": self.generator_, "critic": self.critic_}
@@ -115,7 +115,9 @@ class _GumbelAdversarial(deep.TorchGenerator):
         self.generator_.eval()
         logits = self.generator_.logits(self._noise(n), cond)
         if self.local_ld_ is not None:
-            out = self.local_ld_.sample(logits, temperature=float(self.config_["temperature"]))
+            out = self.local_ld_.sample(logits, cond,
+                                        temperature=float(self.config_["temperature"]),
+                                        greedy=self.config_["decode"] == "argmax")
         else:  # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
             out = deep.dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
         self.generator_.train(training)
@@ -147,15 +149,16 @@ class _GumbelAdversarial(deep.TorchGenerator):
 
         return {"critic score": critic_score}
 
-    def _init_head(self, data: torch.Tensor) -> None:
+    def _init_head(self, data: torch.Tensor, conds: torch.Tensor | None = None) -> None:
         """Start the generator at the training genotype frequencies (output bias = log f),
-        and fit the local-LD layer, when the model has one, on top of them."""
+        and fit the local-LD layer, when the model has one, on top of them (with the
+        phenotypes ``conds`` of a conditional model)."""
         with torch.no_grad():
             self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
         if self.local_ld_ is not None:
-            self.local_ld_.pretrain(data, self.generator_.head.bias.reshape(-1, 3),
+            self.local_ld_.pretrain(data, self.generator_.head.bias.reshape(-1, 3), conds,
                                     penalty=float(self.config_.get("ld_penalty", 1.0)))
-            self.local_ld_.weight.requires_grad_(False)
+            self.local_ld_.requires_grad_(False)
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
                       names: tuple[str, str]):
@@ -319,9 +322,9 @@ class WGANGPGenerator(_GumbelAdversarial):
         self._build()
         config = self.config_
         data = torch.as_tensor(train.dosages, device=self.device_)
-        self._init_head(data)
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
+        self._init_head(data, conds)
         opt_g = deep.adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         opt_c = deep.adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         hard, lam = bool(config["straight_through"]), float(config["gp_lambda"])

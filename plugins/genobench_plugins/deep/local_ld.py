@@ -35,18 +35,24 @@ class LocalLD(nn.Module):
     :param n_snps: m. :param order: lags (previous SNPs) each SNP sees; 0 disables the layer.
     :param chromosomes: (m,) chromosome of each SNP, in panel order; a lag that crosses into
         another chromosome is masked out. ``None``: one chromosome.
+    :param cond_dim: standardised phenotypes a conditional model draws for (0: none); each
+        SNP's logits then also get ``cond @ trait_weight[j]``, a per-SNP genotype-phenotype
+        log-odds term fitted with the lags (the association a conditional model must keep).
     :ivar weight: float32 (m, order, 3, 3): [SNP, lag, previous genotype, genotype] log-odds
         terms, zero at the start (the wrapped model unchanged).
+    :ivar trait_weight: float32 (m, cond_dim, 3), zero at the start.
     :ivar mask: float32 (m, order) buffer, 1 where the lag exists on the SNP's chromosome.
     """
 
     #: Floats of lag features held at once (n x SNPs x 3 order): SNPs are taken in chunks.
     CHUNK_FLOATS = 1 << 24
 
-    def __init__(self, n_snps: int, order: int, chromosomes: np.ndarray | None = None):
+    def __init__(self, n_snps: int, order: int, chromosomes: np.ndarray | None = None,
+                 cond_dim: int = 0):
         super().__init__()
         self.order = int(order)
         self.weight = nn.Parameter(torch.zeros(n_snps, self.order, 3, 3))
+        self.trait_weight = nn.Parameter(torch.zeros(n_snps, int(cond_dim), 3))
         self.register_buffer("mask", lag_mask(n_snps, self.order, chromosomes))
 
     def chunks(self, n: int) -> list[slice]:
@@ -69,24 +75,38 @@ class LocalLD(nn.Module):
                 * self.mask[None, start:stop, lag - 1, None] for lag in range(1, self.order + 1)]
         return torch.cat(lags, dim=2)
 
-    def context(self, dosages: torch.Tensor, snps: slice | None = None) -> torch.Tensor:
-        """The lag terms (n, SNPs, 3) of genotypes ``dosages`` (n, m) at SNPs ``snps``
-        (default all, in chunks; teacher forcing: the lags are the individuals' own)."""
+    def trait_terms(self, cond: torch.Tensor | None, snps: slice | None = None):
+        """The phenotype terms (n, SNPs, 3) of standardised phenotypes ``cond`` (n, cond_dim),
+        or 0 without them."""
+        if cond is None or self.trait_weight.shape[1] == 0:
+            return 0.0
+        return torch.einsum("nc,mco->nmo", cond.to(self.trait_weight.dtype),
+                            self.trait_weight[snps or slice(None)])
+
+    def context(self, dosages: torch.Tensor, snps: slice | None = None,
+                cond: torch.Tensor | None = None) -> torch.Tensor:
+        """The lag (and phenotype) terms (n, SNPs, 3) of genotypes ``dosages`` (n, m) at SNPs
+        ``snps`` (default all, in chunks; teacher forcing: the lags are the individuals'
+        own)."""
         if snps is None:
-            return torch.cat([self.context(dosages, part)
+            return torch.cat([self.context(dosages, part, cond)
                               for part in self.chunks(dosages.shape[0])], dim=1)
         features = self.features(dosages, snps)
         weight = self.weight[snps].reshape(features.shape[1], -1, 3)
-        return torch.einsum("nmk,mko->nmo", features, weight)
+        return torch.einsum("nmk,mko->nmo", features, weight) + self.trait_terms(cond, snps)
 
-    def forward(self, logits: torch.Tensor, dosages: torch.Tensor) -> torch.Tensor:
-        """Logits (n, m, 3) of the network plus the lag terms of ``dosages`` (n, m)."""
-        return logits.reshape(logits.shape[0], -1, 3) + self.context(dosages)
+    def forward(self, logits: torch.Tensor, dosages: torch.Tensor,
+                cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (n, m, 3) of the network plus the terms of ``dosages`` (n, m) and
+        ``cond``."""
+        return logits.reshape(logits.shape[0], -1, 3) + self.context(dosages, cond=cond)
 
-    def pretrain(self, dosages: torch.Tensor, base_logits: torch.Tensor, *,
-                 penalty: float = 1.0, steps: int = 60, lr: float = 0.1) -> float:
+    def pretrain(self, dosages: torch.Tensor, base_logits: torch.Tensor,
+                 cond: torch.Tensor | None = None, *, penalty: float = 1.0, steps: int = 60,
+                 lr: float = 0.1) -> float:
         """Fit the lag terms alone on top of fixed ``base_logits`` (m, 3), or one row per
-        individual (n, m, 3), by full-batch
+        individual (n, m, 3), with the phenotype terms of ``cond`` (n, cond_dim) for a
+        conditional model, by full-batch
         Adam on the cross-entropy plus ``penalty`` x the sum of squared weights (a N(0, 1 /
         (2 penalty)) prior on each log-odds term), divided by n.
 
@@ -101,11 +121,17 @@ class LocalLD(nn.Module):
         total = 0.0
         for snps in self.chunks(n):
             # SNP-major, so the products are one batched matmul over the chunk's SNPs
-            features = self.features(dosages, snps).transpose(0, 1).contiguous()  # (m, n, k)
+            features = self.features(dosages, snps)
+            traits = self.trait_weight.shape[1] if cond is not None else 0
+            if traits:
+                features = torch.cat([features, cond[:, None, :].to(features.dtype)
+                                      .expand(-1, features.shape[1], -1)], dim=2)
+            features = features.transpose(0, 1).contiguous()  # (m, n, k)
             target = dosages[:, snps].long().T.reshape(-1)
             base = (base_logits[snps][:, None, :] if base_logits.dim() == 2
                     else base_logits[:, snps].transpose(0, 1)).detach()  # (m, 1 or n, 3)
-            weight = self.weight[snps].detach().reshape(features.shape[0], -1, 3).clone()
+            weight = torch.cat([self.weight[snps].detach().reshape(features.shape[0], -1, 3),
+                                self.trait_weight[snps, :traits].detach()], dim=1).clone()
             weight.requires_grad_(True)
             optimizer = torch.optim.Adam([weight], lr=lr)
             for _ in range(int(steps)):
@@ -116,19 +142,25 @@ class LocalLD(nn.Module):
                 loss.backward()
                 optimizer.step()
             with torch.no_grad():
-                self.weight[snps] = weight.reshape(self.weight[snps].shape)
+                lags = 3 * self.order
+                self.weight[snps] = weight[:, :lags].reshape(self.weight[snps].shape)
+                self.trait_weight[snps, :traits] = weight[:, lags:]
             total += float(loss.detach())
         return total
 
     @torch.no_grad()
-    def sample(self, logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
-        """Genotypes int8 (n, m) drawn SNP by SNP from softmax((logits + lag terms) / T).
+    def sample(self, logits: torch.Tensor, cond: torch.Tensor | None = None, *,
+               temperature: float = 1.0, greedy: bool = False) -> torch.Tensor:
+        """Genotypes int8 (n, m) drawn SNP by SNP from softmax((logits + terms) / T), or with
+        ``greedy`` the likeliest genotype at each SNP given those before it (argmax decoding).
 
-        ``logits`` (n, m, 3) or (n, 3 m); draws use torch's global generator (Gumbel-max),
-        so call it inside :func:`~.runtime.seeded`.
+        ``logits`` (n, m, 3) or (n, 3 m); ``cond`` (n, cond_dim) the phenotypes to draw for.
+        Draws use torch's global generator (Gumbel-max), so call it inside
+        :func:`~.runtime.seeded`.
         """
-        logits = logits.reshape(logits.shape[0], -1, 3).float()
-        noise = -torch.empty_like(logits).exponential_().log()
+        logits = logits.reshape(logits.shape[0], -1, 3).float() + self.trait_terms(cond)
+        noise = torch.zeros_like(logits) if greedy else \
+            -torch.empty_like(logits).exponential_().log()
         n, m, _ = logits.shape
         out = torch.zeros(n, m, dtype=torch.long, device=logits.device)
         weight = self.weight.float() * self.mask[:, :, None, None]
