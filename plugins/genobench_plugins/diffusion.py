@@ -21,7 +21,7 @@ from torch.nn import functional as F
 import genobench
 
 from .deep import TorchGenerator, TrainingLog, adam, batches, power_of_two_width
-from .deep.local_ld import LocalLD, binomial_logits
+from .deep.local_ld import binomial_logits
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -245,14 +245,10 @@ class DiffusionGenerator(TorchGenerator):
         self.ema_net_ = copy.deepcopy(self.net_).requires_grad_(False)
         self.schedule_ = Schedule(int(config["steps"]), float(config["beta_start"]),
                                   float(config["beta_end"]), self.device_)
-        order = int(config.get("local_ld") or 0)
-        self.local_ld_ = LocalLD(self.codec_.mean.numel(), order,
-                                 getattr(self, "chromosomes_", None), cond_dim).to(self.device_) \
-            if order else None
+        self._build_local_ld(self.codec_.mean.numel(), cond_dim)
 
     def _modules(self):
-        modules = {"net": self.net_, "ema_net": self.ema_net_}
-        return modules if self.local_ld_ is None else {**modules, "local_ld": self.local_ld_}
+        return self._with_local_ld({"net": self.net_, "ema_net": self.ema_net_})
 
     def _extra_state(self):
         return self.codec_.state()
@@ -270,9 +266,7 @@ class DiffusionGenerator(TorchGenerator):
         conds = None if self.scaler_ is None else \
             torch.as_tensor(self.train_phenotypes_, device=self.device_)
         if self.local_ld_ is not None:  # local LD on top of each individual's decoded PCs
-            self.local_ld_.pretrain(dosages, binomial_logits(self.codec_.reconstruct(z0_all)),
-                                    conds, penalty=float(config.get("ld_penalty", 1.0)))
-            self.local_ld_.requires_grad_(False)
+            self._fit_local_ld(dosages, binomial_logits(self.codec_.reconstruct(z0_all)), conds)
         epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
         steps_per_epoch = len(batches(z0_all.shape[0], batch_size, shuffle=False,
                                       device=self.device_))
@@ -358,8 +352,7 @@ class DiffusionGenerator(TorchGenerator):
         scores = self.sample_scores(n, cond)
         if self.local_ld_ is None:
             return self.codec_.decode(scores)
-        return self.local_ld_.sample(binomial_logits(self.codec_.reconstruct(scores)), cond,
-                                     temperature=float(self.config_.get("temperature", 1.0)))
+        return self._draw(binomial_logits(self.codec_.reconstruct(scores)), cond)
 
 
 @genobench.hookimpl

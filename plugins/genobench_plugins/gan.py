@@ -24,7 +24,6 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
-from .deep.local_ld import LocalLD
 
 
 class GumbelGeneratorNet(nn.Module):
@@ -93,13 +92,10 @@ class _GumbelAdversarial(deep.TorchGenerator):
                                              cond_dim).to(self.device_)
         self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
                                  self.config_["critic_norm"]).to(self.device_)
-        order = int(self.config_.get("local_ld") or 0)
-        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None),
-                                 cond_dim).to(self.device_) if order else None
+        self._build_local_ld(self.n_snps_, cond_dim)
 
     def _modules(self):
-        modules = {"generator": self.generator_, "critic": self.critic_}
-        return modules if self.local_ld_ is None else {**modules, "local_ld": self.local_ld_}
+        return self._with_local_ld({"generator": self.generator_, "critic": self.critic_})
 
     def _tau(self, epoch: int) -> float:
         config = self.config_
@@ -113,13 +109,8 @@ class _GumbelAdversarial(deep.TorchGenerator):
     def _sample(self, n: int, cond=None) -> torch.Tensor:
         training = self.generator_.training
         self.generator_.eval()
-        logits = self.generator_.logits(self._noise(n), cond)
-        if self.local_ld_ is not None:
-            out = self.local_ld_.sample(logits, cond,
-                                        temperature=float(self.config_["temperature"]),
-                                        greedy=self.config_["decode"] == "argmax")
-        else:  # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
-            out = deep.dosages_from_logits(logits, sample=self.config_["decode"] == "sample")
+        # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
+        out = self._draw(self.generator_.logits(self._noise(n), cond), cond)
         self.generator_.train(training)
         return out
 
@@ -155,10 +146,7 @@ class _GumbelAdversarial(deep.TorchGenerator):
         phenotypes ``conds`` of a conditional model)."""
         with torch.no_grad():
             self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
-        if self.local_ld_ is not None:
-            self.local_ld_.pretrain(data, self.generator_.head.bias.reshape(-1, 3), conds,
-                                    penalty=float(self.config_.get("ld_penalty", 1.0)))
-            self.local_ld_.requires_grad_(False)
+        self._fit_local_ld(data, self.generator_.head.bias.reshape(-1, 3), conds)
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
                       names: tuple[str, str]):
@@ -229,7 +217,8 @@ class GANGenerator(_GumbelAdversarial):
                       max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=256, lr_generator=5e-4, lr_discriminator=1e-4,
-                      critic_norm="batch", max_width=None, selection="f1", local_ld=0),
+                      critic_norm="batch", max_width=None, selection="f1", local_ld=0,
+                      temperature=1.0),
     }
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
@@ -305,7 +294,7 @@ class WGANGPGenerator(_GumbelAdversarial):
         "quick": dict(epochs=30, batch_size=32, max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=128, lr=1e-4, max_width=None, eval_every=20,
-                      selection="f1", local_ld=0),
+                      selection="f1", local_ld=0, temperature=1.0),
     }
 
     def _gradient_penalty(self, real, fake, cond) -> torch.Tensor:

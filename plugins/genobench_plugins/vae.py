@@ -34,7 +34,6 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
-from .deep.local_ld import LocalLD
 
 
 class VAENet(nn.Module):
@@ -222,12 +221,10 @@ class VAEGenerator(deep.TorchGenerator):
         widths, latent = self._widths(self.n_snps_)
         self.config_["hidden"], self.config_["latent_dim"] = widths, latent
         self.net_ = VAENet(self.n_snps_, widths, latent).to(self.device_)
-        order = int(self.config_.get("local_ld") or 0)
-        self.local_ld_ = LocalLD(self.n_snps_, order, getattr(self, "chromosomes_", None)) \
-            .to(self.device_) if order else None
+        self._build_local_ld(self.n_snps_)
 
     def _modules(self):
-        return {"net": self.net_, **({"local_ld": self.local_ld_} if self.local_ld_ is not None else {})}
+        return self._with_local_ld({"net": self.net_})
 
     def _logits(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (n, m, 3) of genotypes ``x`` given codes ``z``: the decoder's, plus the
@@ -244,12 +241,10 @@ class VAEGenerator(deep.TorchGenerator):
             self.net_.logits.bias.copy_(deep.genotype_log_frequencies(data))
         beta = float(config["beta"])
         lag_terms = None
-        if self.local_ld_ is not None:  # the local LD on top of those frequencies, then fixed
-            self.local_ld_.pretrain(data, self.net_.logits.bias.reshape(-1, 3),
-                                    penalty=float(config.get("ld_penalty", 1.0)))
-            self.local_ld_.requires_grad_(False)
+        self._fit_local_ld(data, self.net_.logits.bias.reshape(-1, 3))  # on those frequencies
+        if self.local_ld_ is not None:
             with torch.no_grad():
-                lag_terms = self.local_ld_.context(data)  # (n, m, 3), once
+                lag_terms = self.local_ld_.context(data)  # (n, m, 3), once: the layer is fixed
         optimizer = deep.adam(self.net_.parameters(), lr=config["lr"])
 
         def run_epoch(epoch: int) -> dict:
@@ -319,14 +314,7 @@ class VAEGenerator(deep.TorchGenerator):
         training = self.net_.training
         self.net_.eval()
         z = self.net_.latent_codes(n)
-        temperature = float(self.config_.get("temperature", 1.0))
-        if self.local_ld_ is not None:
-            out = self.local_ld_.sample(self.net_.decode(z), temperature=temperature,
-                                        greedy=self.config_["decode"] == "argmax")
-        else:
-            out = deep.dosages_from_logits(self.net_.decode(z),
-                                           sample=self.config_["decode"] == "sample",
-                                           temperature=temperature)
+        out = self._draw(self.net_.decode(z))
         self.net_.train(training)
         return out
 

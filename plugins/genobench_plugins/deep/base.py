@@ -21,6 +21,8 @@ from genobench import FitContext, GeneratorError, GenotypeData
 from genobench.metrics.privacy import membership_auc
 
 from .checkpoints import SELECTIONS, checkpoint_scores
+from .genotypes import dosages_from_logits
+from .local_ld import LocalLD
 from .phenotypes import PhenotypeScaler
 from .runtime import child_seeds, cpu_threads, flush_denormals, resolve_device, seeded
 from .throughput import training_throughput
@@ -229,6 +231,38 @@ class TorchGenerator(genobench.Generator):
         if values.shape[0] != n:
             raise GeneratorError(f"{self.name}: {values.shape[0]} phenotype rows for n={n}")
         return torch.as_tensor(values)
+
+    # -- the local-LD output layer ---------------------------------------------------------
+    def _build_local_ld(self, n_snps: int, cond_dim: int = 0) -> None:
+        """``local_ld_``: the :class:`~.local_ld.LocalLD` layer of ``local_ld`` lags (with
+        ``cond_dim`` phenotype terms), or None where the option is 0 or absent. Chromosomes
+        come from the training split (``chromosomes_``); a loaded model's from its mask."""
+        order = int(self.config_.get("local_ld") or 0)
+        self.local_ld_ = LocalLD(n_snps, order, getattr(self, "chromosomes_", None),
+                                 cond_dim).to(self.device_) if order else None
+
+    def _fit_local_ld(self, dosages: torch.Tensor, base_logits: torch.Tensor,
+                      conds: torch.Tensor | None = None) -> None:
+        """Fit the layer to the training ``dosages`` on top of ``base_logits`` (m, 3) or
+        (n, m, 3) (:meth:`LocalLD.pretrain`, prior ``ld_penalty``), then keep it fixed."""
+        if self.local_ld_ is None:
+            return
+        self.local_ld_.pretrain(dosages, base_logits, conds,
+                                penalty=float(self.config_.get("ld_penalty", 1.0)))
+        self.local_ld_.requires_grad_(False)
+
+    def _with_local_ld(self, modules: dict[str, nn.Module]) -> dict[str, nn.Module]:
+        return modules if self.local_ld_ is None else {**modules, "local_ld": self.local_ld_}
+
+    def _draw(self, logits: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Genotypes int8 (n, m) from per-SNP logits (n, m, 3): through the local-LD layer
+        when the model has one, else independently per SNP; at ``temperature``, or the
+        likeliest genotype with ``decode = "argmax"``."""
+        temperature = float(self.config_.get("temperature", 1.0))
+        argmax = self.config_.get("decode", "sample") == "argmax"
+        if self.local_ld_ is not None:
+            return self.local_ld_.sample(logits, cond, temperature=temperature, greedy=argmax)
+        return dosages_from_logits(logits, sample=not argmax, temperature=temperature)
 
     # -- validation ------------------------------------------------------------------------
     def _validation_set(self, validation: GenotypeData | None, seed: int,
