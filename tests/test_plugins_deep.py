@@ -515,23 +515,23 @@ def test_vae_samples_latent_codes_from_the_aggregate_posterior(fitted, train, va
     with torch.no_grad():
         mean, log_var = net.encode(one_hot(torch.as_tensor(train.dosages)))
     expected = torch.cov(mean.double().T) + torch.diag(log_var.double().exp().mean(0))
-    factor = net.latent_factors[0].double()
-    assert torch.allclose(net.latent_means[0].double(), mean.double().mean(0), atol=1e-5)
+    factor = net.latent.factors[0].double()
+    assert torch.allclose(net.latent.means[0].double(), mean.double().mean(0), atol=1e-5)
     assert torch.allclose(factor @ factor.T, expected, atol=1e-4)
     # the default: a Gaussian mixture of the posterior means (BIC-chosen size), each
     # component widened by the mean posterior variance
     mixture = fitted["vae"].net_
     assert fitted["vae"].config_["latent"] == "mixture"
-    k = mixture.latent_weights.numel()
-    assert 1 <= k <= 8 and mixture.latent_weights.sum().item() == pytest.approx(1.0)
+    k = mixture.latent.weights.numel()
+    assert 1 <= k <= 8 and mixture.latent.weights.sum().item() == pytest.approx(1.0)
     with torch.no_grad():
         codes, _ = mixture.encode(one_hot(torch.as_tensor(train.dosages)))
         with seeded(0, torch.device("cpu")):
             drawn = mixture.latent_codes(20_000)
     assert torch.allclose(drawn.mean(0), codes.mean(0), atol=0.1 * codes.std(0).mean().item())
     prior = _fit("vae", train, validation, latent="prior", epochs=2)
-    assert torch.equal(prior.net_.latent_means[0], torch.zeros(prior.net_.latent_dim))
-    assert torch.equal(prior.net_.latent_factors[0], torch.eye(prior.net_.latent_dim))
+    assert torch.equal(prior.net_.latent.means[0], torch.zeros(prior.net_.latent_dim))
+    assert torch.equal(prior.net_.latent.factors[0], torch.eye(prior.net_.latent_dim))
     with pytest.raises(GeneratorError, match="latent"):
         _fit("vae", train, validation, latent="clusters", epochs=1)
 
@@ -567,3 +567,21 @@ def test_subnormals_are_flushed_while_training_and_restored_after():
     with runtime.flush_denormals():
         assert float(tiny * 1.0) == 0.0
     assert float(tiny * 1.0) > 0
+
+
+def test_gans_condition_on_ancestry_and_draw_through_the_local_ld_layer(fitted, train):
+    gan, wgan = fitted["gan"], fitted["wgan_gp"]
+    # two ancestry coordinates (the training split's leading PCs) condition both nets; the
+    # WGAN-GP's phenotype comes first
+    assert gan.ancestry_codec_.n_components == 2
+    assert gan.generator_.cond_dim == gan.critic_.cond_dim == 2
+    assert wgan.generator_.cond_dim == wgan.critic_.cond_dim == 1 + 2
+    assert wgan.local_ld_.trait_weight.shape[1] == 1 + 2 and gan.local_ld_.order == 16
+    scores = gan.ancestry_codec_.encode(torch.as_tensor(train.dosages))
+    with seeded(0, torch.device("cpu")):
+        drawn = gan.ancestry_.sample(20_000)
+    assert torch.allclose(drawn.mean(0), scores.mean(0), atol=0.1)
+    assert torch.allclose(drawn.std(0), scores.std(0), rtol=0.15)
+    for cls in (GANGenerator, WGANGPGenerator, VAEGenerator, DiffusionGenerator):
+        paper = cls.hyperparameters("paper")  # the paper's models: no added parts
+        assert paper["local_ld"] == 0 and paper.get("ancestry", 0) == 0

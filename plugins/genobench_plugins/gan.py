@@ -24,6 +24,8 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
+from .deep.mixture import MixtureSampler
+from .deep.pca import PCACodec
 
 
 class GumbelGeneratorNet(nn.Module):
@@ -87,15 +89,44 @@ class _GumbelAdversarial(deep.TorchGenerator):
             raise genobench.GeneratorError(f"{self.name}: decode must be 'argmax' or 'sample'")
         g, c = self._widths()
         self.config_["generator_hidden"], self.config_["critic_hidden"] = g, c
-        cond_dim = 0 if self.scaler_ is None else len(self.scaler_.names)
+        if extra is not None:
+            self.ancestry_codec_ = PCACodec.from_state(extra) if "pca_mean" in extra else None
+        traits = 0 if self.scaler_ is None else len(self.scaler_.names)
+        ancestry = 0 if self.ancestry_codec_ is None else self.ancestry_codec_.n_components
+        self.ancestry_ = MixtureSampler(ancestry).to(self.device_) if ancestry else None
         self.generator_ = GumbelGeneratorNet(int(self.config_["latent_dim"]), g, self.n_snps_,
-                                             cond_dim).to(self.device_)
-        self.critic_ = CriticNet(self.n_snps_, c, cond_dim,
+                                             traits + ancestry).to(self.device_)
+        self.critic_ = CriticNet(self.n_snps_, c, traits + ancestry,
                                  self.config_["critic_norm"]).to(self.device_)
-        self._build_local_ld(self.n_snps_, cond_dim)
+        self._build_local_ld(self.n_snps_, traits + ancestry)
 
     def _modules(self):
-        return self._with_local_ld({"generator": self.generator_, "critic": self.critic_})
+        modules = {"generator": self.generator_, "critic": self.critic_}
+        if self.ancestry_ is not None:
+            modules["ancestry"] = self.ancestry_
+        return self._with_local_ld(modules)
+
+    def _extra_state(self):
+        return {} if self.ancestry_codec_ is None else self.ancestry_codec_.state()
+
+    def _fit_ancestry(self, data: torch.Tensor) -> None:
+        """With ``ancestry`` k > 0: the training split's leading k PCs (per chromosome,
+        standardised scores; :class:`~.deep.pca.PCACodec`), which both nets are conditioned
+        on, and a Gaussian mixture of the training individuals' scores
+        (:class:`~.deep.mixture.MixtureSampler`, up to 8 components by BIC) that new
+        individuals' coordinates are drawn from."""
+        k = int(self.config_.get("ancestry") or 0)
+        self.ancestry_codec_ = PCACodec.fit(data, self.chromosomes_, variance=1.0,
+                                            max_components=k) if k else None
+
+    def _with_ancestry(self, cond: torch.Tensor | None, x: torch.Tensor | None = None,
+                       n: int = 0) -> torch.Tensor | None:
+        """The nets' condition: ``cond`` (phenotypes, or None) followed by the ancestry
+        coordinates of genotypes ``x``, or ``n`` drawn ones; ``cond`` without ancestry."""
+        if self.ancestry_codec_ is None:
+            return cond
+        scores = self.ancestry_codec_.encode(x) if x is not None else self.ancestry_.sample(n)
+        return scores if cond is None else torch.cat([cond, scores.to(cond.dtype)], dim=1)
 
     def _tau(self, epoch: int) -> float:
         config = self.config_
@@ -110,6 +141,7 @@ class _GumbelAdversarial(deep.TorchGenerator):
         training = self.generator_.training
         self.generator_.eval()
         # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
+        cond = self._with_ancestry(cond, n=n)
         out = self._draw(self.generator_.logits(self._noise(n), cond), cond)
         self.generator_.train(training)
         return out
@@ -136,17 +168,29 @@ class _GumbelAdversarial(deep.TorchGenerator):
 
         def critic_score(x: torch.Tensor, cond=None) -> torch.Tensor:
             self.critic_.eval()
-            return -self.critic_(deep.one_hot(x), cond if self.critic_.cond_dim else None)
+            cond = self._with_ancestry(cond if self.scaler_ is not None else None, x)
+            return -self.critic_(deep.one_hot(x), cond)
 
         return {"critic score": critic_score}
 
-    def _init_head(self, data: torch.Tensor, conds: torch.Tensor | None = None) -> None:
-        """Start the generator at the training genotype frequencies (output bias = log f),
-        and fit the local-LD layer, when the model has one, on top of them (with the
-        phenotypes ``conds`` of a conditional model)."""
+    def _prepare(self, train) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Build the nets for ``train``; start the generator at the training genotype
+        frequencies (output bias = log f); fit the local-LD layer on top of them and the
+        ancestry mixture. :returns: the dosages (n, m) and the nets' condition rows (n, c)
+        (phenotypes then ancestry; None without either)."""
+        self.chromosomes_ = train.chromosomes
+        data = torch.as_tensor(train.dosages, device=self.device_)
+        self._fit_ancestry(data)
+        self._build()
+        traits = None if self.scaler_ is None else \
+            torch.as_tensor(self.train_phenotypes_, device=self.device_)
         with torch.no_grad():
             self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
+        conds = self._with_ancestry(traits, data)
         self._fit_local_ld(data, self.generator_.head.bias.reshape(-1, 3), conds)
+        if self.ancestry_ is not None:
+            self.ancestry_.fit(self.ancestry_codec_.encode(data), components=8)
+        return data, conds
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
                       names: tuple[str, str]):
@@ -211,22 +255,19 @@ class GANGenerator(_GumbelAdversarial):
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
                     critic_norm="none", eval_every=10, local_ld=16, ld_penalty=1.0,
-                    temperature=0.9)
+                    temperature=0.9, ancestry=2)
     PROFILES = {
         "quick": dict(epochs=30, batch_size=32, lr_generator=5e-4, lr_discriminator=5e-4,
                       max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=256, lr_generator=5e-4, lr_discriminator=1e-4,
                       critic_norm="batch", max_width=None, selection="f1", local_ld=0,
-                      temperature=1.0),
+                      temperature=1.0, ancestry=0),
     }
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
-        self.chromosomes_ = train.chromosomes
-        self._build()
         config = self.config_
-        data = torch.as_tensor(train.dosages, device=self.device_)
-        self._init_head(data)
+        data, conds = self._prepare(train)
         opt_g = deep.adam(self.generator_.parameters(), lr=config["lr_generator"],
                           betas=(0.5, 0.999))
         opt_d = deep.adam(self.critic_.parameters(), lr=config["lr_discriminator"],
@@ -236,20 +277,20 @@ class GANGenerator(_GumbelAdversarial):
         def step(real: torch.Tensor, cond, tau: float) -> torch.Tensor:
             n = real.shape[0]
             ones = torch.ones(n, device=self.device_)
-            fake = self.generator_(self._noise(n), None, tau, hard)
-            real_scores, fake_scores = self._critic_pair(real, fake.detach())
+            fake = self.generator_(self._noise(n), cond, tau, hard)
+            real_scores, fake_scores = self._critic_pair(real, fake.detach(), cond)
             d_loss = (F.binary_cross_entropy_with_logits(real_scores, ones)
                       + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(ones)))
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-            g_loss = F.binary_cross_entropy_with_logits(self.critic_(fake), ones)
+            g_loss = F.binary_cross_entropy_with_logits(self.critic_(fake, cond), ones)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
             return torch.stack([d_loss.detach(), g_loss.detach()])
 
-        run_epoch = self._epoch_runner(data, None, step, ("d_loss", "loss"))
+        run_epoch = self._epoch_runner(data, conds, step, ("d_loss", "loss"))
         return self._train(run_epoch, started=started, time_limit=time_limit,
                            progress=progress)
 
@@ -289,12 +330,12 @@ class WGANGPGenerator(_GumbelAdversarial):
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
                     critic_norm="layer", conditional=True, eval_every=10, local_ld=16,
-                    ld_penalty=1.0, temperature=0.9)
+                    ld_penalty=1.0, temperature=0.9, ancestry=2)
     PROFILES = {
         "quick": dict(epochs=30, batch_size=32, max_width=384, eval_every=5),
         "standard": {},
         "paper": dict(epochs=1000, batch_size=128, lr=1e-4, max_width=None, eval_every=20,
-                      selection="f1", local_ld=0, temperature=1.0),
+                      selection="f1", local_ld=0, temperature=1.0, ancestry=0),
     }
 
     def _gradient_penalty(self, real, fake, cond) -> torch.Tensor:
@@ -307,13 +348,8 @@ class WGANGPGenerator(_GumbelAdversarial):
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
     def _fit_model(self, train, *, started, time_limit, progress) -> deep.TrainingLog:
-        self.chromosomes_ = train.chromosomes
-        self._build()
         config = self.config_
-        data = torch.as_tensor(train.dosages, device=self.device_)
-        conds = None if self.scaler_ is None else \
-            torch.as_tensor(self.train_phenotypes_, device=self.device_)
-        self._init_head(data, conds)
+        data, conds = self._prepare(train)
         opt_g = deep.adam(self.generator_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         opt_c = deep.adam(self.critic_.parameters(), lr=config["lr"], betas=(0.5, 0.9))
         hard, lam = bool(config["straight_through"]), float(config["gp_lambda"])

@@ -34,6 +34,7 @@ from torch.nn import functional as F
 import genobench
 
 from . import deep
+from .deep.mixture import MixtureSampler
 
 
 class VAENet(nn.Module):
@@ -47,13 +48,9 @@ class VAENet(nn.Module):
         self.decoder = deep.ResidualMLP(latent_dim, widths[::-1], norm="batch")
         self.logits = nn.Linear(widths[0], 3 * n_snps)
         self.latent_dim = latent_dim
-        # The Gaussian mixture new latent codes are drawn from: component c with probability
-        # latent_weights[c], then z = latent_means[c] + latent_factors[c] @ e, e ~ N(0, I).
-        # One component N(0, I), the prior, until fit_latent replaces it (saved with the
-        # weights; loading resizes these buffers to the saved number of components).
-        self.register_buffer("latent_weights", torch.ones(1))
-        self.register_buffer("latent_means", torch.zeros(1, latent_dim))
-        self.register_buffer("latent_factors", torch.eye(latent_dim)[None])
+        # Where new latent codes are drawn from: N(0, I), the prior, until fit_latent
+        # replaces it (saved with the weights).
+        self.latent = MixtureSampler(latent_dim)
 
     def encode(self, x: torch.Tensor):
         h = self.encoder(x)
@@ -66,12 +63,7 @@ class VAENet(nn.Module):
 
     def latent_codes(self, n: int) -> torch.Tensor:
         """``n`` latent codes from the sampling mixture (global generator: call seeded)."""
-        e = torch.randn(n, self.latent_dim, device=self.latent_means.device)
-        if self.latent_weights.numel() == 1:
-            return self.latent_means[0] + e @ self.latent_factors[0].T
-        component = torch.multinomial(self.latent_weights, n, replacement=True)
-        return self.latent_means[component] + torch.einsum(
-            "nij,nj->ni", self.latent_factors[component], e)
+        return self.latent.sample(n)
 
     @torch.no_grad()
     def fit_latent(self, x: torch.Tensor | None, *, components: int = 1) -> None:
@@ -83,66 +75,28 @@ class VAENet(nn.Module):
         Gaussian of its moments, mean(mu_i) and cov(mu_i) + mean(diag sigma_i^2); above 1 by
         a Gaussian mixture of the posterior means with up to that many components, the
         number chosen by BIC, each component's covariance widened by mean(diag sigma_i^2)
-        (ex-post density estimation, Ghosh et al. 2020, ICLR). A population of distinct
-        ancestries puts its codes in clusters; one Gaussian then also draws codes between
-        them, individuals of no real ancestry. Neither keeps any individual's code, so
-        neither copies a training individual.
+        (:class:`~.deep.mixture.MixtureSampler`; ex-post density estimation, Ghosh et al.
+        2020, ICLR). Neither keeps any individual's code, so neither copies a training
+        individual.
         """
-        device = self.latent_means.device
         if x is None:
-            self._set_latent(torch.ones(1), torch.zeros(1, self.latent_dim),
-                             torch.eye(self.latent_dim)[None])
+            self.latent.fit(None)
             return
         training = self.training
         self.eval()
         mean, log_var = self.encode(x)
         self.train(training)
-        mean, noise = mean.double().cpu(), torch.diag(log_var.double().exp().mean(0).cpu())
-        eye = torch.eye(self.latent_dim, dtype=torch.float64)
-        if components > 1 and mean.shape[0] >= 4 * components:
-            weights, means, covariances = _mixture(mean.numpy(), components)
-        else:
-            covariance = torch.cov(mean.T) if mean.shape[0] > 1 else torch.zeros_like(noise)
-            weights, means, covariances = torch.ones(1), mean.mean(0)[None], covariance[None]
-        covariances = covariances + noise
-        jitter = 1e-6 * covariances.diagonal(dim1=1, dim2=2).mean()
-        factors = torch.linalg.cholesky(covariances + jitter * eye)
-        self._set_latent(weights.to(device), means.to(device), factors.to(device))
-
-    def _set_latent(self, weights, means, factors) -> None:
-        self.latent_weights = weights.float().to(self.latent_means.device)
-        self.latent_means = means.float().to(self.latent_means.device)
-        self.latent_factors = factors.float().to(self.latent_means.device)
+        self.latent.fit(mean, components=components,
+                        widen=torch.diag(log_var.double().exp().mean(0)))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # the saved mixture's size; models saved with one Gaussian (latent_mean,
-        # latent_factor) load as a one-component mixture
+        # models saved with one Gaussian (latent_mean, latent_factor) load as a mixture of one
         old_mean, old_factor = prefix + "latent_mean", prefix + "latent_factor"
         if old_mean in state_dict:
-            state_dict[prefix + "latent_weights"] = torch.ones(1)
-            state_dict[prefix + "latent_means"] = state_dict.pop(old_mean)[None]
-            state_dict[prefix + "latent_factors"] = state_dict.pop(old_factor)[None]
-        if prefix + "latent_means" in state_dict:
-            self._set_latent(*(torch.empty_like(state_dict[prefix + name]) for name in
-                               ("latent_weights", "latent_means", "latent_factors")))
+            state_dict[prefix + "latent.weights"] = torch.ones(1)
+            state_dict[prefix + "latent.means"] = state_dict.pop(old_mean)[None]
+            state_dict[prefix + "latent.factors"] = state_dict.pop(old_factor)[None]
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-
-def _mixture(codes, components: int):
-    """A full-covariance Gaussian mixture of ``codes`` (n, d), 1..``components`` components
-    chosen by BIC (scikit-learn, fixed seed): weights (k,), means (k, d), covariances
-    (k, d, d) as float64 tensors."""
-    from sklearn.mixture import GaussianMixture
-
-    best, best_bic = None, float("inf")
-    for k in range(1, components + 1):
-        mixture = GaussianMixture(k, covariance_type="full", random_state=0,
-                                  reg_covar=1e-6).fit(codes)
-        bic = mixture.bic(codes)
-        if bic < best_bic:
-            best, best_bic = mixture, bic
-    return (torch.from_numpy(best.weights_), torch.from_numpy(best.means_),
-            torch.from_numpy(best.covariances_))
 
 
 class VAEGenerator(deep.TorchGenerator):
