@@ -6,6 +6,11 @@ Ho et al. 2020) learns the joint distribution of the standardised PC scores of a
 Its noise predictor is a residual MLP that adds a sinusoidal time embedding and, for the
 conditional model, a phenotype embedding to every block. New scores are decoded as
 ``X W^T + mu`` and rounded and clipped to {0, 1, 2} (Xie et al. 2026, GigaScience).
+
+Outside the paper profile the PCA keeps 2 components (ancestry) and new scores are decoded
+through the local-LD layer (:class:`~.deep.local_ld.LocalLD`): each SNP is drawn from the
+Binomial(2, dosage / 2) of its decoded dosage plus log-odds terms of the genotypes drawn at the
+16 SNPs before it and of the conditioning phenotypes, fitted to the training split.
 """
 
 from __future__ import annotations
