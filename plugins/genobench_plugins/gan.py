@@ -28,6 +28,7 @@ closer-than-holdout and relatives gates (docs/performance.md).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -121,13 +122,14 @@ class _GumbelAdversarial(deep.TorchGenerator):
         return {} if self.ancestry_codec_ is None else self.ancestry_codec_.state()
 
     def _fit_ancestry(self, data: torch.Tensor) -> None:
-        """With ``ancestry`` k > 0: the training split's leading k PCs (per chromosome,
-        standardised scores; :class:`~.deep.pca.PCACodec`), which both nets are conditioned
-        on, and a Gaussian mixture of the training individuals' scores
-        (:class:`~.deep.mixture.MixtureSampler`, up to 8 components by BIC) that new
-        individuals' coordinates are drawn from."""
+        """With ``ancestry`` k > 0: the training split's leading k PCs over all its SNPs
+        (ancestry is genome-wide; standardised scores, :class:`~.deep.pca.PCACodec`), which
+        both nets are conditioned on; :meth:`_prepare` fits the Gaussian mixture of the
+        training individuals' scores (:class:`~.deep.mixture.MixtureSampler`, up to 8
+        components by BIC) that new individuals' coordinates are drawn from."""
         k = int(self.config_.get("ancestry") or 0)
-        self.ancestry_codec_ = PCACodec.fit(data, self.chromosomes_, variance=1.0,
+        genome = np.zeros(data.shape[1], dtype=np.int64)  # one block: PCs of all SNPs
+        self.ancestry_codec_ = PCACodec.fit(data, genome, variance=1.0,
                                             max_components=k) if k else None
 
     def _with_ancestry(self, cond: torch.Tensor | None, x: torch.Tensor | None = None,
