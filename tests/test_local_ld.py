@@ -105,3 +105,18 @@ def test_phenotype_terms_keep_a_conditional_models_association():
     assert r > 0.4
     assert torch.equal(layer.context(x[:5]), layer.context(x[:5], cond=None))
     assert not torch.equal(layer.context(x[:5], cond=phenotype[:5]), layer.context(x[:5]))
+
+
+def test_vae_lag_terms_per_batch_equal_the_precomputed_table(monkeypatch):
+    from genobench_plugins.vae import VAEGenerator
+
+    generator = torch.Generator().manual_seed(6)
+    x = torch.randint(0, 3, (12, 30), generator=generator, dtype=torch.int8)
+    vae = VAEGenerator()
+    vae.local_ld_ = LocalLD(30, 3)
+    with torch.no_grad():
+        vae.local_ld_.weight.normal_(generator=generator)
+    rows = torch.tensor([1, 5, 7])
+    table = vae._lag_terms(x)(rows, x[rows])
+    monkeypatch.setattr(VAEGenerator, "LAG_TERMS_BYTES", 0)  # too large to keep: per batch
+    assert torch.allclose(vae._lag_terms(x)(rows, x[rows]), table)

@@ -180,6 +180,27 @@ class VAEGenerator(deep.TorchGenerator):
     def _modules(self):
         return self._with_local_ld({"net": self.net_})
 
+    #: Largest table of the training split's lag terms (n x m x 3 float32) kept for training;
+    #: above it the terms of each batch are recomputed.
+    LAG_TERMS_BYTES = 1 << 30
+
+    def _lag_terms(self, data: torch.Tensor):
+        """``terms(rows, x)``: the fixed local-LD layer's lag terms (batch, m, 3) of training
+        rows ``rows`` (genotypes ``x``), or 0 without the layer; computed once for the whole
+        split when they fit :attr:`LAG_TERMS_BYTES`, else per batch."""
+        if self.local_ld_ is None:
+            return lambda rows, x: 0.0
+        if data.shape[0] * data.shape[1] * 12 <= self.LAG_TERMS_BYTES:
+            with torch.no_grad():
+                table = self.local_ld_.context(data)
+            return lambda rows, x: table[rows]
+
+        def per_batch(rows, x):
+            with torch.no_grad():
+                return self.local_ld_.context(x)
+
+        return per_batch
+
     def _logits(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (n, m, 3) of genotypes ``x`` given codes ``z``: the decoder's, plus the
         local-LD layer's lag terms of ``x`` when the model has one (teacher forcing)."""
@@ -194,11 +215,8 @@ class VAEGenerator(deep.TorchGenerator):
         with torch.no_grad():  # start the decoder at the training genotype frequencies
             self.net_.logits.bias.copy_(deep.genotype_log_frequencies(data))
         beta = float(config["beta"])
-        lag_terms = None
         self._fit_local_ld(data, self.net_.logits.bias.reshape(-1, 3))  # on those frequencies
-        if self.local_ld_ is not None:
-            with torch.no_grad():
-                lag_terms = self.local_ld_.context(data)  # (n, m, 3), once: the layer is fixed
+        lag_terms = self._lag_terms(data)
         optimizer = deep.adam(self.net_.parameters(), lr=config["lr"])
 
         def run_epoch(epoch: int) -> dict:
@@ -209,9 +227,7 @@ class VAEGenerator(deep.TorchGenerator):
                 x = data[rows]
                 mean, log_var = self.net_.encode(deep.one_hot(x))
                 z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
-                logits = self.net_.decode(z)
-                if lag_terms is not None:
-                    logits = logits + lag_terms[rows]
+                logits = self.net_.decode(z) + lag_terms(rows, x)
                 # Summed over SNPs and latent dimensions, averaged over individuals.
                 reconstruction = F.cross_entropy(logits.reshape(-1, 3), x.long().reshape(-1),
                                                  reduction="sum") / x.shape[0]
