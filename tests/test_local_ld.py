@@ -120,3 +120,17 @@ def test_vae_lag_terms_per_batch_equal_the_precomputed_table(monkeypatch):
     table = vae._lag_terms(x)(rows, x[rows])
     monkeypatch.setattr(VAEGenerator, "LAG_TERMS_BYTES", 0)  # too large to keep: per batch
     assert torch.allclose(vae._lag_terms(x)(rows, x[rows]), table)
+
+
+def test_pretraining_within_seconds_cuts_the_steps_for_every_snp():
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randint(0, 3, (50, 40), generator=generator, dtype=torch.int8)
+    base = torch.full((40, 3), -np.log(3.0))
+    full, short = LocalLD(40, 2), LocalLD(40, 2)
+    short.CHUNK_FLOATS = 50 * 3 * 2 * 10  # four chunks: the cut applies to all of them
+    full.pretrain(x, base, steps=60)
+    short.pretrain(x, base, steps=60, seconds=0.0)  # no time: the 10-step floor
+    ten = LocalLD(40, 2)
+    ten.pretrain(x, base, steps=10)
+    assert torch.allclose(short.weight, ten.weight, atol=1e-6)
+    assert not torch.allclose(full.weight, ten.weight, atol=1e-3)

@@ -21,6 +21,7 @@ recurrence); drawing is sequential along the SNPs.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -103,7 +104,7 @@ class LocalLD(nn.Module):
 
     def pretrain(self, dosages: torch.Tensor, base_logits: torch.Tensor,
                  cond: torch.Tensor | None = None, *, penalty: float = 1.0, steps: int = 60,
-                 lr: float = 0.1) -> float:
+                 lr: float = 0.1, seconds: float | None = None) -> float:
         """Fit the lag terms alone on top of fixed ``base_logits`` (m, 3), or one row per
         individual (n, m, 3), with the phenotype terms of ``cond`` (n, cond_dim) for a
         conditional model, by full-batch
@@ -115,11 +116,15 @@ class LocalLD(nn.Module):
         network trains, where the network's learning rate would take hundreds of epochs to
         move log-odds of several units. Each SNP's terms are a separate problem and Adam
         updates each weight on its own, so SNPs are fitted in chunks (:meth:`chunks`) with
-        the same result as all at once. :returns: the final loss per individual (nats).
+        the same result as all at once. With ``seconds``, the number of steps is cut (to at
+        least 10, the same for every SNP) so that fitting takes about that long, from the
+        time of the first chunk's first step: on a long chromosome the network keeps its share
+        of a capped fit. :returns: the final loss per individual (nats).
         """
         n = dosages.shape[0]
         total = 0.0
-        for snps in self.chunks(n):
+        chunks = self.chunks(n)
+        for index, snps in enumerate(chunks):
             # SNP-major, so the products are one batched matmul over the chunk's SNPs
             features = self.features(dosages, snps)
             traits = self.trait_weight.shape[1] if cond is not None else 0
@@ -134,7 +139,14 @@ class LocalLD(nn.Module):
                                 self.trait_weight[snps, :traits].detach()], dim=1).clone()
             weight.requires_grad_(True)
             optimizer = torch.optim.Adam([weight], lr=lr)
-            for _ in range(int(steps)):
+            started = time.perf_counter()
+            for step in range(int(steps)):
+                if seconds is not None and index == 0 and step == 1:  # one step, all SNPs
+                    per_step = (time.perf_counter() - started) * self.weight.shape[0] \
+                        / max(1, snps.stop - snps.start)
+                    steps = max(10, min(int(steps), int(seconds / max(per_step, 1e-9))))
+                if step >= steps:
+                    break
                 logits = base + torch.bmm(features, weight)  # (m, n, 3)
                 loss = (F.cross_entropy(logits.reshape(-1, 3), target, reduction="sum")
                         + penalty * weight.pow(2).sum()) / n
