@@ -266,15 +266,13 @@ class VAEGenerator(deep.TorchGenerator):
         return {"reconstruction error": reconstruction_error}
 
     def _validator(self):
-        """Validation samples from the sampling distribution of the weights being scored
-        (refitted while training; after it, the kept weights' is already in place)."""
+        """Validation samples from the sampling distribution of the weights being scored."""
         validate = super()._validator()
         if validate is None:
             return None
 
         def refit_then_validate() -> dict:
-            if getattr(self, "_fit_latent", None) is not None:
-                self._fit_latent()
+            self._fit_latent()
             return validate()
 
         return refit_then_validate
