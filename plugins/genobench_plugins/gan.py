@@ -153,8 +153,8 @@ class _GumbelAdversarial(deep.TorchGenerator):
     def _sample(self, n: int, cond=None) -> torch.Tensor:
         training = self.generator_.training
         self.generator_.eval()
-        # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
         cond = self._with_ancestry(cond, n=n)
+        # a hard Gumbel-Softmax sample is a categorical draw from softmax(logits)
         out = self._draw(self.generator_.logits(self._noise(n), cond), cond)
         self.generator_.train(training)
         return out
@@ -201,8 +201,8 @@ class _GumbelAdversarial(deep.TorchGenerator):
             self.generator_.head.bias.copy_(deep.genotype_log_frequencies(data))
         conds = self._with_ancestry(traits, data)
         self._fit_local_ld(data, self.generator_.head.bias.reshape(-1, 3), conds)
-        if self.ancestry_ is not None:
-            self.ancestry_.fit(self.ancestry_codec_.encode(data), components=8)
+        if self.ancestry_ is not None:  # from the coordinates just encoded, the last columns
+            self.ancestry_.fit(conds[:, -self.ancestry_.dim:], components=8)
         return data, conds
 
     def _epoch_runner(self, data: torch.Tensor, conds: torch.Tensor | None, step,
