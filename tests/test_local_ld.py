@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 from genobench_plugins.deep import seeded
-from genobench_plugins.deep.local_ld import LocalLD, binomial_logits, lag_mask
+from genobench_plugins.deep.local_ld import (
+    AUTO_LAGS,
+    LocalLD,
+    binomial_logits,
+    lag_mask,
+    ld_by_lag,
+    ld_extent_lags,
+)
 
 
 def _direct_context(layer: LocalLD, x: torch.Tensor, chromosomes) -> torch.Tensor:
@@ -134,3 +141,32 @@ def test_pretraining_within_seconds_cuts_the_steps_for_every_snp():
     ten.pretrain(x, base, steps=10)
     assert torch.allclose(short.weight, ten.weight, atol=1e-6)
     assert not torch.allclose(full.weight, ten.weight, atol=1e-3)
+
+
+def _ar_genotypes(rho: float, n: int = 400, m: int = 600, seed: int = 0) -> np.ndarray:
+    """Dosages from two haplotypes each, alleles thresholded from a Gaussian AR(1) process
+    along the SNPs: LD between SNPs ``lag`` apart decays like rho ** lag."""
+    rng = np.random.default_rng(seed)
+    h = np.empty((2 * n, m))
+    h[:, 0] = rng.normal(size=2 * n)
+    for j in range(1, m):
+        h[:, j] = rho * h[:, j - 1] + np.sqrt(1 - rho ** 2) * rng.normal(size=2 * n)
+    alleles = (h > 0).astype(np.int8)
+    return alleles[:n] + alleles[n:]
+
+
+def test_ld_by_lag_decays_and_stays_within_chromosomes():
+    x = _ar_genotypes(0.8)
+    r2 = ld_by_lag(x, lags=(1, 2, 4, 8))
+    assert r2[1] > r2[2] > r2[4] > r2[8]
+    # two chromosomes of 300 SNPs: no pair 400 apart on one chromosome
+    chromosomes = np.array(["1"] * 300 + ["2"] * 300)
+    assert 400 not in ld_by_lag(x, chromosomes, lags=(1, 400))
+    assert 400 in ld_by_lag(x, lags=(1, 400))
+
+
+def test_auto_lags_follow_the_extent_of_ld():
+    short, long = _ar_genotypes(0.5), _ar_genotypes(0.97)
+    assert ld_extent_lags(short) == AUTO_LAGS[0]
+    assert ld_extent_lags(long) == AUTO_LAGS[-1]
+    assert ld_extent_lags(short) < ld_extent_lags(_ar_genotypes(0.85)) <= ld_extent_lags(long)

@@ -33,6 +33,8 @@ from genobench_plugins.deep import (
     seeded,
     train_loop,
 )
+from genobench_plugins.deep.local_ld import ld_extent_lags
+from genobench_plugins.deep.temperature import TEMPERATURES
 from genobench_plugins.diffusion import DiffusionGenerator
 from genobench_plugins.gan import CriticNet, GANGenerator, WGANGPGenerator
 from genobench_plugins.vae import VAEGenerator
@@ -585,3 +587,38 @@ def test_gans_condition_on_ancestry_and_draw_through_the_local_ld_layer(fitted, 
     for cls in (GANGenerator, WGANGPGenerator, VAEGenerator, DiffusionGenerator):
         paper = cls.hyperparameters("paper")  # the paper's models: no added parts
         assert paper["local_ld"] == 0 and paper.get("ancestry", 0) == 0
+
+
+def test_standard_profile_chooses_the_sampling_temperature_on_validation(train, validation):
+    assert VAEGenerator.hyperparameters("standard")["temperatures"] == TEMPERATURES
+    for profile in ("quick", "paper"):  # a fixed temperature there
+        assert VAEGenerator.hyperparameters(profile)["temperatures"] is None
+    generator = VAEGenerator(**{**TINY["vae"], "epochs": 10, "eval_every": 5})
+    generator.fit(train, seed=1, context=FitContext(validation=validation, profile="standard"))
+    report = generator.fit_report()
+    tried = report["temperatures"]
+    assert len(tried) == len(TEMPERATURES)  # a tiny net: every candidate within the budget
+    best = max(tried, key=lambda entry: entry["score"])
+    assert report["temperature"] == generator.config_["temperature"] == best["temperature"]
+    assert {"diversity", "correlation", "membership", "relatives"} <= set(best)
+    json.dumps(report)
+    # the chosen temperature is the one generation uses, also after saving and loading
+    state = generator.get_state()
+    loaded = VAEGenerator()
+    loaded.set_state(state)
+    assert loaded.config_["temperature"] == report["temperature"]
+    assert np.array_equal(loaded.generate(20, seed=4), generator.generate(20, seed=4))
+    # argmax decoding has no temperature to choose
+    argmax = VAEGenerator(**{**TINY["vae"], "epochs": 5, "eval_every": 5, "decode": "argmax"})
+    argmax.fit(train, seed=1, context=FitContext(validation=validation, profile="standard"))
+    assert argmax.fit_report()["temperatures"] == []
+
+
+def test_local_ld_auto_takes_its_lags_from_the_training_splits_ld(train, validation):
+    generator = _fit("vae", train, validation, local_ld="auto", epochs=2)
+    expected = ld_extent_lags(train.dosages, train.chromosomes)
+    assert generator.config_["local_ld"] == generator.local_ld_.order == expected
+    assert VAEGenerator.hyperparameters("standard")["local_ld"] == "auto"
+    for bad in (-1, "long", 2.5, True):
+        with pytest.raises(GeneratorError, match="local_ld"):
+            VAEGenerator(local_ld=bad)

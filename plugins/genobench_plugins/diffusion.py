@@ -272,6 +272,10 @@ class DiffusionGenerator(TorchGenerator):
                 z = mean
         return z
 
+    def _choose_temperature(self) -> dict | None:
+        """Without the local-LD layer the dosages are rounded: no temperature to choose."""
+        return None if self.local_ld_ is None else super()._choose_temperature()
+
     def _sample(self, n: int, cond=None) -> torch.Tensor:
         scores = self.sample_scores(n, cond)
         if self.local_ld_ is None:

@@ -22,9 +22,10 @@ from genobench.metrics.privacy import membership_auc
 
 from .checkpoints import SELECTIONS, checkpoint_scores
 from .genotypes import dosages_from_logits
-from .local_ld import LocalLD
+from .local_ld import LocalLD, ld_extent_lags
 from .phenotypes import PhenotypeScaler
 from .runtime import child_seeds, cpu_threads, flush_denormals, resolve_device, seeded
+from .temperature import TEMPERATURES, choose_temperature
 from .throughput import training_throughput
 from .training import TrainingLog, train_loop
 
@@ -36,10 +37,19 @@ TIME_LIMIT_SHARE = 0.8
 VALIDATION_KEYS = ("epoch", "seconds", "precision", "recall", "f1", "correlation", "membership",
                    "privacy_loss", "score")
 
+#: What :meth:`TorchGenerator.fit_report` keeps of each candidate sampling temperature.
+TEMPERATURE_KEYS = ("temperature", "precision", "recall", "diversity", "correlation",
+                    "membership", "privacy_loss", "relatives", "score")
+
 #: Share of the wall-clock cap (``max_seconds``) the local-LD layer's fitting may take: on
 #: human_chr1 (29,875 SNPs) its 60 steps took most of the standard profile's 100 s, leaving
 #: the networks no epoch.
 LOCAL_LD_SHARE = 0.2
+
+#: Share of the wall-clock cap (``max_seconds``) choosing the sampling temperature may take
+#: after training (:func:`~.temperature.choose_temperature`; the candidates nearest the
+#: ``temperature`` option are tried first).
+TEMPERATURE_SHARE = 0.1
 
 #: Training precisions (option ``precision``).
 PRECISIONS = ("float32", "bfloat16")
@@ -68,14 +78,17 @@ class TorchGenerator(genobench.Generator):
     scored), ``knn_k`` (None: the leaderboard's size rule,
     :func:`genobench.metrics.neighbours.default_knn_k`), ``device`` ("auto", "cpu", "cuda"),
     ``generate_batch`` (rows per generation batch, bounds memory), ``threads`` (intra-op CPU
-    threads; the quick profile uses 1).
+    threads; the quick profile uses 1), ``temperatures`` (None, or candidate sampling
+    temperatures: after training, the one whose draws score best on the validation split
+    replaces ``temperature``, :func:`~.temperature.choose_temperature`; the standard profile
+    tries :data:`~.temperature.TEMPERATURES`, training's validations draw at ``temperature``).
     """
 
     DEFAULTS: dict[str, Any] = {}
     PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
     COMMON = dict(selection="f1+correlation", patience=None, max_seconds=None,
                   precision="float32", validation_size=1000, knn_k=None, device="auto",
-                  generate_batch=2048, threads=None)
+                  generate_batch=2048, threads=None, temperatures=None)
     #: What the standard profile adds for every model: stop when the validation score has not
     #: improved for ``patience`` validations (the paper kept the checkpoint where k-NN F1 stops
     #: improving), and in any case after ``max_seconds`` of wall clock; score checkpoints with
@@ -85,7 +98,10 @@ class TorchGenerator(genobench.Generator):
     #: 0.56 at epoch 10 to 0.70 at epoch 24 while its correlation score stayed at 0.15-0.20;
     #: keeping epoch 10 took the leaderboard's privacy loss from 0.30 to 0.02 (gate 0.10) and
     #: its ld family from 0.42 to 0.47.
-    STANDARD_STOP = dict(patience=5, max_seconds=100.0, selection="f1+correlation+privacy")
+    #: It also chooses the sampling temperature on the validation split after training
+    #: (``temperatures``; :mod:`~.temperature` gives the measurements).
+    STANDARD_STOP = dict(patience=5, max_seconds=100.0, selection="f1+correlation+privacy",
+                         temperatures=TEMPERATURES)
 
     def __init__(self, **options):
         known = set(self.DEFAULTS) | set(self.COMMON)
@@ -97,6 +113,10 @@ class TorchGenerator(genobench.Generator):
         if options.get("precision", "float32") not in PRECISIONS:
             raise GeneratorError(f"{self.name}: precision must be one of "
                                  f"{', '.join(PRECISIONS)}, not {options['precision']!r}")
+        lags = options.get("local_ld", 0)
+        if lags != "auto" and (isinstance(lags, bool) or not isinstance(lags, int) or lags < 0):
+            raise GeneratorError(f"{self.name}: local_ld must be a number of lags (0: none) or "
+                                 f"'auto', not {lags!r}")
         if options.get("selection", "f1+correlation") not in SELECTIONS:
             raise GeneratorError(f"{self.name}: selection must be one of "
                                  f"{', '.join(SELECTIONS)}, not {options['selection']!r}")
@@ -142,14 +162,17 @@ class TorchGenerator(genobench.Generator):
         if context is not None and context.time_limit:
             time_limit = context.time_limit * TIME_LIMIT_SHARE
         self._validation = self._validation_set(validation, validation_seed, train)
+        if self.config_.get("local_ld") == "auto":
+            self.config_["local_ld"] = ld_extent_lags(train.dosages, train.chromosomes)
         with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]), \
                 flush_denormals():
             log = self._fit_model(train, started=started, time_limit=time_limit,
                                   progress=context.progress if context is not None else None)
             throughput = self._throughput(log)
             leak_sources = self._leak_sources(train)
+            temperature = self._choose_temperature()
         self.training_ = {**log.as_dict(), "throughput": throughput,
-                          "leak_sources": leak_sources}
+                          "leak_sources": leak_sources, "temperature": temperature}
         self._validation = None
 
     def fit_report(self) -> dict | None:
@@ -158,7 +181,9 @@ class TorchGenerator(genobench.Generator):
         layers' FLOP/s against the calibration product, and every validation's signals
         (k-NN precision / recall / F1, correlation score, membership AUC, privacy loss, the
         selection score) and the membership AUC of the kept model's own parts
-        (:meth:`_leak_sources`), from ``training_`` (also after loading a saved model)."""
+        (:meth:`_leak_sources`), the sampling temperature and the validation scores of the
+        candidates it was chosen from (:meth:`_choose_temperature`), from ``training_`` (also
+        after loading a saved model)."""
         training = getattr(self, "training_", None)
         if not training:
             return None
@@ -175,7 +200,11 @@ class TorchGenerator(genobench.Generator):
             achieved_flop_s=throughput.get("achieved_flop_s"),
             calibration_flop_s=throughput.get("calibration_flop_s"),
             flops_fraction=throughput.get("fraction"), validations=validations,
-            leak_sources=training.get("leak_sources") or {})
+            leak_sources=training.get("leak_sources") or {},
+            temperature=config.get("temperature"),
+            temperatures=[{key: entry[key] for key in TEMPERATURE_KEYS}
+                          for entry in (training.get("temperature") or {}).get("candidates",
+                                                                                 [])])
 
     def _throughput(self, log: TrainingLog) -> dict:
         """:func:`~.throughput.training_throughput` of this fit (batch-size rows)."""
@@ -301,22 +330,51 @@ class TorchGenerator(genobench.Generator):
         validation = self._validation
 
         def validate() -> dict:
-            n = validation["dosages"].shape[0]
-            cond = None
-            if self.scaler_ is not None:
-                cond = validation["cond"]
-                if cond is None:
-                    rows = torch.randint(0, self.train_phenotypes_.shape[0], (n,))
-                    cond = torch.as_tensor(self.train_phenotypes_)[rows]
-                cond = cond.to(self.device_)
-            with seeded(validation["seed"], self.device_), torch.no_grad():
-                synthetic = self._sample(n, cond)
-            return checkpoint_scores(validation["dosages"], synthetic,
+            return checkpoint_scores(validation["dosages"], self._validation_draw(),
                                      selection=self.config_["selection"],
                                      k=self.config_["knn_k"], device=self.device_,
                                      train=validation["train"])
 
         return validate
+
+    def _validation_draw(self) -> torch.Tensor:
+        """As many individuals as the validation split scores, int8 (n, m), with its fixed
+        seed, conditioned on its phenotypes (training ones drawn where it has none) for
+        conditional models."""
+        validation = self._validation
+        n = validation["dosages"].shape[0]
+        cond = None
+        if self.scaler_ is not None:
+            cond = validation["cond"]
+            if cond is None:
+                rows = torch.randint(0, self.train_phenotypes_.shape[0], (n,))
+                cond = torch.as_tensor(self.train_phenotypes_)[rows]
+            cond = cond.to(self.device_)
+        with seeded(validation["seed"], self.device_), torch.no_grad():
+            return self._sample(n, cond)
+
+    def _choose_temperature(self) -> dict | None:
+        """With ``temperatures`` and a validation split: set ``temperature`` to the candidate
+        whose draws score best there (:func:`~.temperature.choose_temperature`, within
+        :data:`TEMPERATURE_SHARE` of ``max_seconds``); returns its record, else None."""
+        candidates = self.config_.get("temperatures")
+        if not candidates or self._validation is None or \
+                self.config_.get("decode", "sample") == "argmax":
+            return None
+        start = float(self.config_.get("temperature", 1.0))
+        cap = self.config_.get("max_seconds")
+
+        def draw(temperature: float) -> torch.Tensor:
+            self.config_["temperature"] = temperature
+            return self._validation_draw()
+
+        chosen = choose_temperature(
+            draw, validation=self._validation["dosages"], train=self._validation["train"],
+            candidates=[float(t) for t in candidates], seed=self._validation["seed"],
+            k=self.config_["knn_k"], device=self.device_, start=start,
+            seconds=None if cap is None else TEMPERATURE_SHARE * float(cap))
+        self.config_["temperature"] = chosen["temperature"]
+        return chosen
 
     @torch.no_grad()
     def _leak_sources(self, train: GenotypeData) -> dict[str, float]:
