@@ -217,6 +217,8 @@ def test_privacy_scores_tell_a_copier_from_fresh_individuals(train, validation):
     fresh = privacy_scores(members[:N_TRAIN - N_VALIDATION], others,
                            members[N_TRAIN - N_VALIDATION:])
     assert abs(fresh["membership"] - 0.5) < 0.15 and abs(fresh["privacy_loss"]) < 0.2
+    # the closer-than-holdout share: copies sit unusually close to training individuals only
+    assert copier["closer"] > 0.8 and abs(fresh["closer"]) < 0.2
 
 
 def test_privacy_selection_penalises_leaking_checkpoints(train, validation):
@@ -490,6 +492,27 @@ def test_training_stops_on_patience_and_says_so():
     assert len(log.history) == 5 and log.best_epoch == 2
 
 
+def test_the_first_epochs_weights_can_be_kept():
+    net = torch.nn.Linear(2, 2)
+    scores = iter([0.9, 0.5, 0.6, 0.4])
+
+    def run_epoch(epoch):
+        with torch.no_grad():
+            net.weight.add_(1.0)  # every epoch moves the weights
+        return {"loss": 1.0}
+
+    start = net.weight.detach().clone()
+    log = train_loop(epochs=30, run_epoch=run_epoch, modules={"net": net},
+                     validate=lambda: {"score": next(scores)}, eval_every=10,
+                     validate_first=True)
+    validated = [entry["epoch"] for entry in log.history if "score" in entry]
+    assert validated == [1, 10, 20, 30] and log.best_epoch == 1
+    assert torch.equal(net.weight, start + 1.0)  # the weights after the first epoch
+    assert all(cls.hyperparameters("standard")["validate_first"] for cls in CLASSES.values())
+    assert not any(cls.hyperparameters(p)["validate_first"] for cls in CLASSES.values()
+                   for p in ("quick", "paper"))
+
+
 def test_standard_profile_stops_on_validation_with_a_wall_clock_cap(train, validation):
     standard = VAEGenerator.hyperparameters("standard")
     assert standard["patience"] and standard["max_seconds"]
@@ -622,3 +645,18 @@ def test_local_ld_auto_takes_its_lags_from_the_training_splits_ld(train, validat
     for bad in (-1, "long", 2.5, True):
         with pytest.raises(GeneratorError, match="local_ld"):
             VAEGenerator(local_ld=bad)
+
+
+def test_vae_log_variance_is_bounded_but_keeps_its_gradient():
+    from genobench_plugins.vae import VAENet
+
+    net = VAENet(10, [8, 4], 2)
+    with torch.no_grad():
+        net.log_var.bias.fill_(50.0)  # far above the bound
+    x = one_hot(torch.randint(0, 3, (6, 10), dtype=torch.int8))
+    _, log_var = net.encode(x)
+    assert torch.all(log_var <= 20.0)
+    # the KL term's pull reaches the overshooting units (a plain clamp would give 0)
+    kl = -0.5 * (1 + log_var - log_var.exp()).sum()
+    kl.backward()
+    assert torch.all(net.log_var.bias.grad > 0)

@@ -53,8 +53,17 @@ class VAENet(nn.Module):
         self.latent = MixtureSampler(latent_dim)
 
     def encode(self, x: torch.Tensor):
+        """Posterior means and log-variances (n, latent) of one-hot individuals (n, 3 m).
+
+        The log-variance is clamped to [-30, 20] in value only: its gradient passes as if
+        unclamped (straight through), so a unit that overshoots the bound is pulled back by
+        the KL term. With a plain clamp, which has no gradient outside its range, units that
+        overshot early on human_chr1 (29,875 SNPs) stayed at exp(20) for good (KL 4.9e8 by
+        epoch 4).
+        """
         h = self.encoder(x)
-        return self.mean(h), self.log_var(h).clamp(-30.0, 20.0)
+        log_var = self.log_var(h)
+        return self.mean(h), log_var + (log_var.clamp(-30.0, 20.0) - log_var).detach()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Logits (n, m, 3) of the genotypes given latent codes (n, latent)."""

@@ -56,7 +56,7 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
                validate: Callable[[], dict] | None = None, eval_every: int = 1,
                time_limit: float | None = None, started: float | None = None,
                progress: Callable[..., None] | None = None, patience: int | None = None,
-               max_seconds: float | None = None) -> TrainingLog:
+               max_seconds: float | None = None, validate_first: bool = False) -> TrainingLog:
     """Train for ``epochs``, keep the weights with the best validation score, stop on time.
 
     :param run_epoch: ``run_epoch(epoch)`` (0-based) trains one epoch, returns {loss: float}.
@@ -71,6 +71,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
     :param patience: stop after this many validations without a better score (None: never).
     :param max_seconds: the profile's wall-clock cap, applied like ``time_limit``; the stop
         reason says which of the two ended training.
+    :param validate_first: also validate after the first epoch, so that the weights training
+        started from (one epoch in) compete with the trained ones.
     """
     started = time.monotonic() if started is None else started
     reason = "time_limit"
@@ -106,7 +108,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
             losses = run_epoch(epoch)
         epoch_seconds.append(time.monotonic() - t0)
         record = {"epoch": epoch + 1, **{k: float(v) for k, v in losses.items()}}
-        due = validate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs)
+        due = validate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs
+                                        or (validate_first and epoch == 0))
         if due:
             evaluate(epoch, record)
         record["seconds"] = round(time.monotonic() - started, 3)
