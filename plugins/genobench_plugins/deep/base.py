@@ -79,7 +79,8 @@ class TorchGenerator(genobench.Generator):
     :func:`genobench.metrics.neighbours.default_knn_k`), ``device`` ("auto", "cpu", "cuda"),
     ``generate_batch`` (rows per generation batch, bounds memory), ``threads`` (intra-op CPU
     threads; the quick profile uses 1), ``validate_first`` (also validate after the first
-    epoch; the standard profile's), ``temperatures`` (None, or candidate sampling
+    epoch, so the starting weights compete with the trained ones; the GANs' standard
+    profile), ``temperatures`` (None, or candidate sampling
     temperatures: after training, the one whose draws score best on the validation split
     replaces ``temperature``, :func:`~.temperature.choose_temperature`; the standard profile
     tries :data:`~.temperature.TEMPERATURES`, training's validations draw at ``temperature``).
@@ -100,14 +101,9 @@ class TorchGenerator(genobench.Generator):
     #: keeping epoch 10 took the leaderboard's privacy loss from 0.30 to 0.02 (gate 0.10) and
     #: its ld family from 0.42 to 0.47.
     #: It also chooses the sampling temperature on the validation split after training
-    #: (``temperatures``; :mod:`~.temperature` gives the measurements), and validates after
-    #: the first epoch too (``validate_first``), so the weights training started from (the
-    #: local-LD layer on the starting frequencies, with the GANs' ancestry coordinates)
-    #: compete with the trained ones: on human_chr22 and cow_chr14 (seed 1) the GAN's and the
-    #: WGAN-GP's validation correlation score was highest there (0.34 and 0.22 for the GAN,
-    #: falling to 0.15-0.19 by the cap).
+    #: (``temperatures``; :mod:`~.temperature` gives the measurements).
     STANDARD_STOP = dict(patience=5, max_seconds=100.0, selection="f1+correlation+privacy",
-                         temperatures=TEMPERATURES, validate_first=True)
+                         temperatures=TEMPERATURES)
 
     def __init__(self, **options):
         known = set(self.DEFAULTS) | set(self.COMMON)
