@@ -9,6 +9,10 @@
 - :mod:`.throughput`: FLOP counting and the calibration product a fit's FLOP/s is judged by;
 - :mod:`.checkpoints`: validation scores from genobench's public kernels (the leaderboard's
   k-NN rule, and the membership and privacy-loss gates computed on the validation split);
+- :mod:`.local_ld`: the autoregressive local-LD output layer, and its lags from the training
+  split's LD extent;
+- :mod:`.mixture`, :mod:`.pca`: Gaussian-mixture sampling and the PCA codec;
+- :mod:`.temperature`: the sampling temperature chosen on the validation split;
 - :mod:`.phenotypes`: phenotype standardisation for the conditional models;
 - :mod:`.base`: :class:`TorchGenerator`, which ties these together.
 """
