@@ -17,7 +17,7 @@ threshold that distance falls under.
 
 Usage (a materialized suite from the cache, or simulated first)::
 
-    python benchmarks/closer_gate_typicality.py suites/human_chr22.toml --temperatures 0.7,1
+    python benchmarks/closer_gate_typicality.py suites/human_chr22.toml
 """
 
 from __future__ import annotations

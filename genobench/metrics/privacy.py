@@ -117,6 +117,26 @@ class DCRMetric(_Gate):
         return MetricResult(float(np.median(synthetic)) / reference, note, curves)
 
 
+def unusually_close_shares(to_train: np.ndarray, to_holdout: np.ndarray,
+                           holdout_to_train: np.ndarray,
+                           train_to_holdout: np.ndarray) -> tuple[float, float]:
+    """The two shares of the closer-than-holdout gate (:class:`CloserThanHoldoutMetric`).
+
+    :param to_train: (n_s,) each synthetic individual's distance to its nearest training one.
+    :param to_holdout: (n_s,) likewise to the held-out split.
+    :param holdout_to_train: (n_h,) each held-out individual's distance to the training split.
+    :param train_to_holdout: (n_t,) each training individual's distance to the held-out split.
+    :returns: (share of synthetic individuals at most as far from the training split as the
+        held-out individuals' 5th percentile, share at most as far from the held-out split as
+        the training individuals' 5th percentile). "At most": on small panels of related
+        individuals many of these distances are 0 (identical genotypes), and the 5th
+        percentile with them.
+    """
+    near_train = float(np.mean(to_train <= np.percentile(holdout_to_train, 5)))
+    near_holdout = float(np.mean(to_holdout <= np.percentile(train_to_holdout, 5)))
+    return near_train, near_holdout
+
+
 class CloserThanHoldoutMetric(_Gate):
     """Share of synthetic individuals unusually close to the training split, less the share
     unusually close to the holdout (Platzer & Reutterer 2021: a synthetic set that leaks sits
@@ -140,10 +160,8 @@ class CloserThanHoldoutMetric(_Gate):
         real_to_train = neighbours.to_train(context, "real")
         to_holdout = neighbours.cross(context, "real", context.real.n_samples, "synthetic",
                                       context.synthetic.n_samples).b_to_a
-        # "at most": on small panels of related individuals many of these distances are 0
-        # (identical genotypes), and the 5th percentile with them
-        near_train = float(np.mean(to_train <= np.percentile(real_to_train.b_to_a, 5)))
-        near_holdout = float(np.mean(to_holdout <= np.percentile(real_to_train.a_to_b, 5)))
+        near_train, near_holdout = unusually_close_shares(
+            to_train, to_holdout, real_to_train.b_to_a, real_to_train.a_to_b)
         return MetricResult(near_train - near_holdout,
                             f"{_distance(context)} distance; share of synthetic individuals "
                             f"unusually close to the training set {near_train:.3f}, to the "

@@ -16,7 +16,7 @@ import torch
 
 from genobench import kernels
 from genobench.metrics.neighbours import default_knn_k
-from genobench.metrics.privacy import membership_auc
+from genobench.metrics.privacy import membership_auc, unusually_close_shares
 
 #: Checkpoint-selection criteria: what the training loop maximises on the validation split.
 SELECTIONS = ("f1", "f1+correlation", "f1+correlation+privacy")
@@ -109,10 +109,10 @@ def closer_share(train, validation, synthetic, *, device="cpu") -> float:
     (n_t, m). :param validation: (n_v, m). :param synthetic: (n_s, m)."""
     device = _device_name(device)
     nearest = lambda a, b: kernels.nearest_neighbour_distances(a, b, device=device)  # noqa: E731
-    near_train = np.mean(nearest(synthetic, train) <= np.percentile(nearest(validation, train), 5))
-    near_validation = np.mean(nearest(synthetic, validation)
-                              <= np.percentile(nearest(train, validation), 5))
-    return float(near_train - near_validation)
+    near_train, near_validation = unusually_close_shares(
+        nearest(synthetic, train), nearest(synthetic, validation), nearest(validation, train),
+        nearest(train, validation))
+    return near_train - near_validation
 
 
 #: How far the validation leakage signals may exceed no leakage before a checkpoint is

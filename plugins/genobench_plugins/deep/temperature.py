@@ -12,9 +12,11 @@ candidate temperature and keeps the best by the leaderboard's own measures, on i
 training never saw:
 
 - diversity: k-NN precision and recall, each placed between an independent-sites draw (0) and
-  real training individuals (1) as the scorecard places them between its baseline and the real
-  holdout; a measure on which the two do not differ by :data:`RESOLVES` counts for nothing, as
-  a metric that does not resolve counts for nothing on the scorecard;
+  real training individuals (1), as the scorecard places them between its baseline and the real
+  holdout (the draw here takes each SNP's genotype frequencies, where the scorecard's
+  ``independent_sites`` draws Binomial(2, p) from allele frequencies); a measure on which the
+  two do not differ by :data:`RESOLVES` counts for nothing, as a metric that does not resolve
+  counts for nothing on the scorecard;
 - LD: the correlation score (clipped at 0);
 - leakage: the validation membership AUC and privacy loss over their checkpoint allowances
   (:func:`~.checkpoints.privacy_scores`), and the share of drawn individuals with a second-degree
@@ -57,8 +59,10 @@ RELATIVES_ALLOWANCE = 0.05
 
 
 def independent_sites(train: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` individuals drawn SNP by SNP from the training genotype frequencies (the
-    scorecard's baseline), int8 (n, m). :param train: (n_t, m) 0/1/2 dosages."""
+    """``n`` individuals drawn SNP by SNP from the training genotype frequencies, int8
+    (n, m): no LD, the genotype counts kept (the scorecard's ``independent_sites`` baseline
+    draws under Hardy-Weinberg from allele frequencies instead). :param train: (n_t, m) 0/1/2
+    dosages."""
     frequencies = torch.stack([(train == g).double().mean(0) for g in (0, 1)], 1).cumsum(1)
     u = torch.rand((n, train.shape[1]), generator=generator, dtype=torch.float64)
     u = u.to(train.device)
