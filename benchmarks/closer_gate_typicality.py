@@ -1,19 +1,23 @@
-"""Does the closer-than-holdout gate read typical individuals as leaks?
+"""Does the closer-than-holdout gate read typical individuals as leaks, and still catch copies?
 
 Draws individuals that know no training individual: each SNP on its own from the training
 genotype frequencies, sharpened to a temperature (softmax of log-frequencies / T: below 1 the
 draws lean to each SNP's commonest genotype, so the individuals grow typical and alike). For
 each temperature it prints the ``dcr_closer_share`` statistic (the gate's computation,
 :func:`genobench_plugins.deep.checkpoints.closer_share`) against the test split, which the
-leaderboard uses, and against the validation split, the same individuals each time. A statistic
-that answers who was trained on reads about 0 on both; measured on human_chr22 (2026-12-02,
-three draws of 120), temperature 0.7 read +0.33 to +0.42 on the test split (the gate's limit
-was 0.097) and -0.28 to -0.35 on the validation split, and 0.00 on both at 0.5, 0.85 and 1.0.
+leaderboard uses, and against the validation split, the same individuals each time; then the
+same for a copier of training rows and for real held-out individuals of which 30 % are
+replaced by copies. A statistic that answers who was trained on reads about 0 for the drawn
+individuals on both splits, 1 for the copier and about 0.3 for the partial copier.
 
-Such individuals sit at about one distance from every real set, at the edge of the gate's two
-thresholds (5th percentiles of the held-out individuals' distances to the training split and of
-the training individuals' distances to the held-out split), so the statistic reports which
-threshold that distance falls under.
+Measured on human_chr22 and cow_chr14 (2026-12-02, three draws each) with the gate's ratio
+form (distance to the training split over distance to the holdout, against the real
+individuals' 5th percentile of that ratio): every temperature from 0.5 to 1 read -0.025 to
++0.017; the copier 1.00, the partial copier 0.25-0.34. The first form compared distances with
+two thresholds (5th percentiles of the held-out individuals' distances to the training split
+and of the training individuals' to the holdout): individuals at temperature 0.7 sat at about
+one distance from every real set, at the edge of both thresholds, and read +0.28 to +0.40 on
+human_chr22's test split and -0.31 to -0.34 on its validation split.
 
 Usage (a materialized suite from the cache, or simulated first)::
 
@@ -55,14 +59,28 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     print(f"{suite.name}: closer-than-holdout share of sharpened independent-sites draws "
           f"({test.shape[0]} individuals each): test split / validation split")
-    for temperature in (float(t) for t in args.temperatures.split(",")):
+    def shares(draw) -> str:
         values = []
         for _ in range(args.draws):
-            drawn = torch.as_tensor(sharpened_independent_sites(
-                suite.train.dosages, test.shape[0], temperature, rng))
+            drawn = torch.as_tensor(draw())
             values.append(f"{closer_share(train, test, drawn):+.3f} / "
                           f"{closer_share(train, validation, drawn):+.3f}")
-        print(f"  temperature {temperature:g}: " + ", ".join(values))
+        return ", ".join(values)
+
+    n = test.shape[0]
+    for temperature in (float(t) for t in args.temperatures.split(",")):
+        print(f"  temperature {temperature:g}: " + shares(
+            lambda t=temperature: sharpened_independent_sites(suite.train.dosages, n, t, rng)))
+    print("  copier of training rows: " + shares(
+        lambda: suite.train.dosages[rng.integers(0, train.shape[0], n)]))
+
+    def partial_copier():
+        # real individuals no model saw, 30 % of them replaced by copies of training rows
+        unseen = suite.reference.dosages[rng.choice(suite.reference.n_samples, n, replace=False)]
+        copied = rng.random(n) < 0.3
+        unseen[copied] = suite.train.dosages[rng.integers(0, train.shape[0], copied.sum())]
+        return unseen
+    print("  30 % copier (real unseen individuals otherwise): " + shares(partial_copier))
 
 
 if __name__ == "__main__":
