@@ -403,6 +403,24 @@ def test_fit_records_its_throughput(fitted, name):
     assert throughput["epochs"] == len(fitted[name].training_["history"])
 
 
+def test_diffusion_trains_on_several_noise_draws_per_individual(train, validation):
+    """noise_draws feeds each individual at that many diffusion steps per training step: the
+    dense layers do that many times the work per epoch, and the calibration product is shaped
+    like one step's rows."""
+    once = _fit("diffusion", train, validation, epochs=2, eval_every=2)
+    four = _fit("diffusion", train, validation, epochs=2, eval_every=2, noise_draws=4)
+    assert four.training_["throughput"]["flops_per_epoch"] == pytest.approx(
+        4 * once.training_["throughput"]["flops_per_epoch"])
+    batch = four.config_["batch_size"]
+    assert four.training_["throughput"]["calibration_shape"][0] == 4 * batch
+    assert once.training_["throughput"]["calibration_shape"][0] == batch
+    assert DiffusionGenerator.hyperparameters("standard")["noise_draws"] == 4
+    assert DiffusionGenerator.hyperparameters("paper")["noise_draws"] == 1
+    for bad in (0, 1.5, True):
+        with pytest.raises(GeneratorError, match="noise_draws"):
+            DiffusionGenerator(noise_draws=bad)
+
+
 @pytest.mark.parametrize("name", list(CLASSES))
 def test_fit_report_is_plain_json_with_every_validation(fitted, name):
     report = fitted[name].fit_report()

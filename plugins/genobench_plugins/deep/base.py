@@ -208,12 +208,16 @@ class TorchGenerator(genobench.Generator):
                           for entry in (training.get("temperature") or {}).get("candidates",
                                                                                  [])])
 
+    def _rows_per_step(self) -> int:
+        """Rows of one training step's products: the batch size (a model that feeds each
+        individual several times per step says so)."""
+        return int(self.config_.get("batch_size") or 64)
+
     def _throughput(self, log: TrainingLog) -> dict:
-        """:func:`~.throughput.training_throughput` of this fit (batch-size rows)."""
+        """:func:`~.throughput.training_throughput` of this fit (rows of one step)."""
         return training_throughput(
             self._modules(), flops_per_epoch=log.flops_per_epoch, epochs=len(log.history),
-            train_seconds=log.train_seconds, rows=int(self.config_.get("batch_size") or 64),
-            device=self.device_)
+            train_seconds=log.train_seconds, rows=self._rows_per_step(), device=self.device_)
 
     def _autocast(self):
         """The training precision: float32, or bfloat16 autocast of the products ("bfloat16",
