@@ -414,7 +414,7 @@ def test_diffusion_trains_on_several_noise_draws_per_individual(train, validatio
     batch = four.config_["batch_size"]
     assert four.training_["throughput"]["calibration_shape"][0] == 4 * batch
     assert once.training_["throughput"]["calibration_shape"][0] == batch
-    assert DiffusionGenerator.hyperparameters("standard")["noise_draws"] == 4
+    assert DiffusionGenerator.hyperparameters("standard")["noise_draws"] == 3
     assert DiffusionGenerator.hyperparameters("paper")["noise_draws"] == 1
     for bad in (0, 1.5, True):
         with pytest.raises(GeneratorError, match="noise_draws"):
