@@ -616,6 +616,21 @@ def test_subnormals_are_flushed_while_training_and_restored_after():
     assert float(tiny * 1.0) > 0
 
 
+def test_large_blocks_are_reused_on_glibc(fitted):
+    """After a CPU fit, blocks the size of a wide layer's weight gradient come from the C heap
+    (glibc's mallopt said yes) where glibc is the C library; elsewhere nothing changes."""
+    import platform
+
+    from genobench_plugins.deep import runtime
+
+    applied = runtime.reuse_large_blocks()
+    assert runtime.reuse_large_blocks() is applied  # once per process
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied is True
+    big = torch.ones(runtime.LARGE_BLOCK_BYTES // 64)  # still allocates and frees as before
+    assert float(big.sum()) == big.numel()
+
+
 def test_gans_condition_on_ancestry_and_draw_through_the_local_ld_layer(fitted, train):
     gan, wgan = fitted["gan"], fitted["wgan_gp"]
     # two ancestry coordinates (the training split's leading PCs) condition both nets; the

@@ -24,7 +24,14 @@ from .checkpoints import SELECTIONS, checkpoint_scores
 from .genotypes import dosages_from_logits
 from .local_ld import LocalLD, ld_extent_lags
 from .phenotypes import PhenotypeScaler
-from .runtime import child_seeds, cpu_threads, flush_denormals, resolve_device, seeded
+from .runtime import (
+    child_seeds,
+    cpu_threads,
+    flush_denormals,
+    resolve_device,
+    reuse_large_blocks,
+    seeded,
+)
 from .temperature import TEMPERATURES, choose_temperature
 from .throughput import training_throughput
 from .training import TrainingLog, train_loop
@@ -166,6 +173,8 @@ class TorchGenerator(genobench.Generator):
         self._validation = self._validation_set(validation, validation_seed, train)
         if self.config_.get("local_ld") == "auto":
             self.config_["local_ld"] = ld_extent_lags(train.dosages, train.chromosomes)
+        if self.device_.type == "cpu":
+            reuse_large_blocks()
         with seeded(fit_seed, self.device_), cpu_threads(self.config_["threads"]), \
                 flush_denormals():
             log = self._fit_model(train, started=started, time_limit=time_limit,
