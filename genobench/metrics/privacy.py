@@ -177,11 +177,12 @@ class CloserThanHoldoutMetric(_Gate):
     who was trained on, central or typical, score about 0. Measured on human_chr22 and cow_chr14
     (benchmarks/closer_gate_typicality.py): independent draws from training frequencies
     sharpened to any temperature from 0.5 to 1 read -0.025 to +0.017; a copier reads 1.00, real
-    unseen individuals with 30 % replaced by copies 0.25-0.34, the real holdout -0.04 to 0.05. The first form compared distances, not
-    ratios, with two thresholds (the 5th percentiles of the held-out individuals' distances to
-    the training split and of the training individuals' to the holdout): typical individuals
-    sat at about one distance from every real set, at the edge of both, and read +0.28 to
-    +0.40 against the test split and -0.31 to -0.34 against the validation split.
+    unseen individuals with 30 % replaced by copies 0.25-0.34, the real holdout -0.04 to 0.05.
+    The first form compared distances, not ratios, with two thresholds (the 5th percentiles of
+    the held-out individuals' distances to the training split and of the training individuals'
+    to the holdout): typical individuals sat at about one distance from every real set, at the
+    edge of both, and read +0.28 to +0.40 against the test split and -0.31 to -0.34 against the
+    validation split.
     """
 
     info = metric_info("dcr_closer_share")

@@ -192,7 +192,7 @@ class DiffusionGenerator(TorchGenerator):
         return self.codec_.state()
 
     def _rows_per_step(self) -> int:
-        return int(self.config_["batch_size"]) * int(self.config_["noise_draws"])
+        return int(self.config_["batch_size"]) * int(self.config_.get("noise_draws", 1))
 
     # -- training --------------------------------------------------------------------------
     def _fit_model(self, train, *, started, time_limit, progress) -> TrainingLog:

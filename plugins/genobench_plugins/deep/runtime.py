@@ -100,8 +100,8 @@ def reuse_large_blocks() -> bool:
     A dense layer over 18,294 one-hot inputs and 512 outputs has a 37.5 MB weight gradient,
     allocated and freed at every training step: mapped afresh, its pages fault and are zeroed
     on first touch each time. Measured on human_chr22 (the VAE's standard profile, one thread,
-    10 epochs): 10.4 s of training with glibc's default, 9.0 s with the heap (the dense layers
-    from 29 % to 34 % of the calibration rate). It is what PyTorch's CPU tuning guide gets by
+    10 epochs): 10.4 s of training with glibc's default, 9.3 s with the heap (the dense layers
+    from 29 % to 33 % of the calibration rate). It is what PyTorch's CPU tuning guide gets by
     swapping in jemalloc or tcmalloc, done with the C library already loaded. Process-wide
     (it cannot be scoped): the memory of freed large blocks is kept for reuse rather than
     returned at once. Does nothing, and returns False, off glibc (macOS, Windows, musl).
