@@ -6,9 +6,13 @@ draws lean to each SNP's commonest genotype, so the individuals grow typical and
 each temperature it prints the ``dcr_closer_share`` statistic (the gate's computation,
 :func:`genobench_plugins.deep.checkpoints.closer_share`) against the test split, which the
 leaderboard uses, and against the validation split, the same individuals each time; then the
-same for a copier of training rows and for real held-out individuals of which 30 % are
-replaced by copies. A statistic that answers who was trained on reads about 0 for the drawn
-individuals on both splits, 1 for the copier and about 0.3 for the partial copier.
+same for a copier of training rows, for real held-out individuals of which 30 % are
+replaced by copies, for real unseen individuals (the suite's reference draws) and for msprime
+individuals (new genealogies of the suite's demographic model, their sites placed by the
+training split's allele frequencies). It first prints the held-out individuals' distance
+ratios, whose spread sets how close "unusually close" is. A statistic that answers who was
+trained on reads about 0 for the drawn individuals on both splits, 1 for the copier and about
+0.3 for the partial copier.
 
 Measured on human_chr22 and cow_chr14 (2026-12-02, three draws each) with the gate's ratio
 form (distance to the training split over distance to the holdout, against the real
@@ -17,7 +21,10 @@ individuals' 5th percentile of that ratio): every temperature from 0.5 to 1 read
 two thresholds (5th percentiles of the held-out individuals' distances to the training split
 and of the training individuals' to the holdout): individuals at temperature 0.7 sat at about
 one distance from every real set, at the edge of both thresholds, and read +0.28 to +0.40 on
-human_chr22's test split and -0.31 to -0.34 on its validation split.
+human_chr22's test split and -0.31 to -0.34 on its validation split. On 29,875 SNPs
+(human_chr1, 2026-12-03) the ratios span 0.986-1.005 (5th-95th percentile) and msprime reads
++0.025 to +0.117 (human_chr22: +0.008 to +0.033; cow_chr14: 0), real unseen individuals -0.033
+to +0.017 (docs/performance.md, "Every human chromosome").
 
 Usage (a materialized suite from the cache, or simulated first)::
 
@@ -30,8 +37,11 @@ import argparse
 
 import numpy as np
 import torch
+from genobench_plugins.coalescent import MsprimeCoalescent
 from genobench_plugins.deep.checkpoints import closer_share
 
+from genobench import FitContext, kernels
+from genobench.metrics.privacy import distance_ratios
 from genobench.suites import load_spec, materialize
 
 
@@ -57,6 +67,12 @@ def main() -> None:
     train, validation, test = (torch.as_tensor(part.dosages)
                                for part in (suite.train, suite.validation, suite.test))
     rng = np.random.default_rng(args.seed)
+    nearest = lambda a, b=None: np.asarray(kernels.nearest_neighbour_distances(  # noqa: E731
+        a, b, exclude_self=b is None))
+    ratios = distance_ratios(nearest(test, train), nearest(test))
+    print(f"{suite.name}: held-out individuals' distance ratios (to the training split over "
+          f"to their own), 5th / 50th / 95th percentile: "
+          + " / ".join(f"{q:.3f}" for q in np.percentile(ratios, [5, 50, 95])))
     print(f"{suite.name}: closer-than-holdout share of sharpened independent-sites draws "
           f"({test.shape[0]} individuals each): test split / validation split")
     def shares(draw) -> str:
@@ -81,6 +97,13 @@ def main() -> None:
         unseen[copied] = suite.train.dosages[rng.integers(0, train.shape[0], copied.sum())]
         return unseen
     print("  30 % copier (real unseen individuals otherwise): " + shares(partial_copier))
+    print("  real unseen individuals (reference draws): " + shares(
+        lambda: suite.reference.dosages[rng.choice(suite.reference.n_samples, n, replace=False)]))
+    coalescent = MsprimeCoalescent()  # knows the training split only through site placement
+    coalescent.fit(suite.train, seed=args.seed + 1, context=FitContext(
+        validation=suite.validation, source=suite.source, suite=suite.name))
+    print("  msprime (the suite's demographic model, new genealogies): " + shares(
+        lambda: coalescent.generate(n, seed=int(rng.integers(1, 2**31 - 1)))))
 
 
 if __name__ == "__main__":
