@@ -245,3 +245,23 @@ def test_markdown_and_html_show_the_training_table(tmp_path):
     assert any("returned list, not a dict" in line for line in rows)
     html = (tmp_path / "leaderboard.html").read_text()
     assert '<table class="sortable training">' in html and "budget-bound" in html
+
+
+def test_a_failed_gate_shows_what_the_other_reference_rows_read_on_it():
+    entry = card(0.8, failing="dcr_closer_share")
+    coalescent = dict(card(0.7, failing="dcr_closer_share"), reference=True)
+    coalescent["privacy"]["gates"]["dcr_closer_share"] = dict(value=0.12, threshold=0.07,
+                                                              passed=False)
+    holdout = dict(card(1.0, failing="dcr_closer_share"), reference=True)  # the anchor: left out
+    glossary = {"dcr_closer_share": dict(label="Closer than holdout")}
+    cards = {"gen_a": entry, "msprime": coalescent, "real_holdout": holdout}
+    (why,) = training_rows(records_with(report([0.3, 0.4], [0.51, 0.52])), cards,
+                           glossary)[0]["why"]
+    assert why.endswith("; reference rows on the same gates: msprime: Closer than holdout "
+                        "0.120 (fails)")
+    assert "real_holdout" not in why
+    # without another reference row the reason ends as before
+    (alone,) = training_rows(records_with(report([0.3, 0.4], [0.51, 0.52])), {"gen_a": entry},
+                             glossary)[0]["why"]
+    assert why == alone + "; reference rows on the same gates: msprime: Closer than holdout " \
+        "0.120 (fails)"

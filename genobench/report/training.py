@@ -22,7 +22,10 @@ The reasons (``why``) state measurements and the rule that reads them, one sente
   parts (``leak_sources`` of the fit report: a VAE's reconstruction error, a critic's score,
   the distance to a training PCA's subspace); where the test split's membership AUC passes
   its gate while a distance gate fails, that as a set the individuals sit as near unseen
-  individuals as training ones, and the distance gate counts the few that do not.
+  individuals as training ones, and the distance gate counts the few that do not; and what
+  the suite's other reference rows (msprime: new individuals that know the training split
+  only through what was fitted to it) read on the same gates, so a reader sees whether a
+  generator that copies no one also reaches the gate's line at this suite's size.
 - **Diversity family below** :data:`FAMILY_BAR`: k-NN precision (share of its individuals
   inside real individuals' neighbourhoods) and recall (share of real individuals it covers)
   on the test split.
@@ -34,6 +37,7 @@ from collections import Counter
 
 import numpy as np
 
+from ..anchors import REFERENCE
 from ..records import JobRecord, finite
 
 __all__ = ["FAMILY_BAR", "training_rows"]
@@ -81,7 +85,8 @@ def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]
         row = dict(generator=generator, seeds=len(group), errors=errors, why=[],
                    **_summary(reports))
         if reports:
-            row["why"] = _reasons(reports, card.get(generator) or {}, metrics, group)
+            row["why"] = _reasons(reports, card.get(generator) or {}, metrics, group,
+                                  _reference_rows(card))
         rows.append(row)
     return rows
 
@@ -144,8 +149,15 @@ def _summary(reports: list[dict]) -> dict:
             membership_kept=_mean([m for m in membership if m is not None])))
 
 
+def _reference_rows(card: dict) -> dict[str, dict]:
+    """{generator: entry} of the scorecard's reference rows other than the real holdout
+    (whose values the gates are anchored on)."""
+    return {name: entry for name, entry in card.items()
+            if isinstance(entry, dict) and entry.get("reference") and name != REFERENCE}
+
+
 def _reasons(reports: list[dict], entry: dict, metrics: dict[str, dict],
-             group: list[JobRecord]) -> list[str]:
+             group: list[JobRecord], references: dict[str, dict] | None = None) -> list[str]:
     families = entry.get("families") or {}
     why = []
     ld = families.get("ld")
@@ -154,7 +166,8 @@ def _reasons(reports: list[dict], entry: dict, metrics: dict[str, dict],
     gates = (entry.get("privacy") or {}).get("gates") or {}
     failed = {name: gate for name, gate in gates.items() if gate.get("passed") is False}
     if failed:
-        why.append(_gate_reason(failed, gates, metrics, reports))
+        why.append(_gate_reason(failed, gates, metrics, reports)
+                   + _reference_reading(failed, metrics, references or {}))
     diversity = families.get("diversity")
     if diversity is not None and diversity < FAMILY_BAR:
         precision = _mean([v for v in (r.value("precision") for r in group) if v is not None])
@@ -273,6 +286,25 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
                  f"{limit:.2f}): as a set its individuals sit as near unseen individuals as "
                  "training ones; the failing distance gates count the few that do not")
     return text
+
+
+def _reference_reading(failed: dict[str, dict], metrics: dict[str, dict],
+                       references: dict[str, dict]) -> str:
+    """What the reference rows read on the failed gates: "; reference rows on the same
+    gates: msprime: Closer than holdout 0.003 (passes)", or "" without any."""
+    readings = []
+    for generator, entry in sorted(references.items()):
+        gates = (entry.get("privacy") or {}).get("gates") or {}
+        values = []
+        for name in failed:
+            gate = gates.get(name) or {}
+            if _number(gate.get("value")):
+                verdict = {True: "passes", False: "fails"}.get(gate.get("passed"), "not judged")
+                label = (metrics.get(name) or {}).get("label", name)
+                values.append(f"{label} {gate['value']:.3f} ({verdict})")
+        if values:
+            readings.append(f"{generator}: " + ", ".join(values))
+    return "; reference rows on the same gates: " + "; ".join(readings) if readings else ""
 
 
 def _leak_source(what: str, auc: float) -> str:
