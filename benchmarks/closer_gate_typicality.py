@@ -7,9 +7,11 @@ each temperature it prints the ``dcr_closer_share`` statistic (the gate's comput
 :func:`genobench_plugins.deep.checkpoints.closer_share`) against the test split, which the
 leaderboard uses, and against the validation split, the same individuals each time; then the
 same for a copier of training rows, for real held-out individuals of which 30 % are
-replaced by copies, for real unseen individuals (the suite's reference draws) and for msprime
+replaced by copies, for real unseen individuals (the suite's reference draws), for msprime
 individuals (new genealogies of the suite's demographic model, their sites placed by the
-training split's allele frequencies). It first prints the held-out individuals' distance
+training split's allele frequencies), and, where the suite labels populations, for Binomial
+draws from the per-population allele frequencies of the training split and of real unseen
+individuals (what frequencies alone carry). It first prints the held-out individuals' distance
 ratios, whose spread sets how close "unusually close" is. A statistic that answers who was
 trained on reads about 0 for the drawn individuals on both splits, 1 for the copier and about
 0.3 for the partial copier.
@@ -24,7 +26,9 @@ one distance from every real set, at the edge of both thresholds, and read +0.28
 human_chr22's test split and -0.31 to -0.34 on its validation split. On 29,875 SNPs
 (human_chr1, 2026-12-03) the ratios span 0.986-1.005 (5th-95th percentile) and msprime reads
 +0.025 to +0.117 (human_chr22: +0.008 to +0.033; cow_chr14: 0), real unseen individuals -0.033
-to +0.017 (docs/performance.md, "Every human chromosome").
+to +0.017 (docs/performance.md, "Every human chromosome"). Frequencies alone, on human_chr22
+(CEU 288, CHB 36, YRI 36 training individuals): draws from the training split's per-population
+frequencies read +0.020 (0.000 to +0.033), from real unseen individuals' -0.003.
 
 Usage (a materialized suite from the cache, or simulated first)::
 
@@ -104,6 +108,29 @@ def main() -> None:
         validation=suite.validation, source=suite.source, suite=suite.name))
     print("  msprime (the suite's demographic model, new genealogies): " + shares(
         lambda: coalescent.generate(n, seed=int(rng.integers(1, 2**31 - 1)))))
+    if suite.train.populations is not None and suite.reference.populations is not None:
+        # frequencies alone: the same draw from the training split's per-population allele
+        # frequencies and from those of real individuals no one trained on
+        for label, part in (("the training split", suite.train),
+                            ("real unseen individuals", suite.reference)):
+            print(f"  Binomial(2, p) from the per-population frequencies of {label}: "
+                  + shares(lambda part=part: population_frequency_draw(
+                      part, suite.train.populations, n, rng)))
+
+
+def population_frequency_draw(source, populations: np.ndarray, n: int,
+                              rng: np.random.Generator) -> np.ndarray:
+    """``n`` individuals (int8 (n, m)) in the proportions of ``populations`` (the training
+    split's labels), each SNP drawn Binomial(2, p) with p the allele frequency of the
+    individual's population in ``source`` (a data set with population labels)."""
+    names, counts = np.unique(populations, return_counts=True)
+    sizes = np.floor(n * counts / counts.sum()).astype(int)
+    sizes[np.argsort(-(n * counts / counts.sum() - sizes))[: n - sizes.sum()]] += 1
+    rows = []
+    for name, size in zip(names, sizes, strict=True):
+        p = source.dosages[source.populations == name].mean(0, dtype=np.float64) / 2
+        rows.append(rng.binomial(2, p, size=(size, p.size)))
+    return np.concatenate(rows).astype(np.int8)
 
 
 if __name__ == "__main__":
