@@ -12,6 +12,9 @@ and with one part taken out at a time:
   and phenotypes), or its lag terms;
 - the phenotypes conditioned on (a conditional model): rows of the validation split, or the
   training rows with each column shuffled, in place of the training rows the harness draws;
+- the layer's ancestry terms smaller than a percentile of their sizes (``--thresholds``; size:
+  the largest of a SNP's 3 log-odds for one coordinate, centred over the genotypes) zeroed, or
+  all of them soft-thresholded by that size;
 - the layer refitted under a stronger prior (``--penalties``: the option ``ld_penalty``).
 
 Measured on human_chr22 (seed 3, WGAN-GP, 2026-12-03; docs/performance.md, "Quality of the
@@ -48,6 +51,7 @@ def main() -> None:
     parser.add_argument("--model", default="wgan_gp", choices=("gan", "wgan_gp"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--penalties", default="10,30")
+    parser.add_argument("--thresholds", default="25,50,75")
     args = parser.parse_args()
     suite = materialize(load_spec(args.suite))
     train, validation, test = (torch.as_tensor(part.dosages)
@@ -109,6 +113,22 @@ def main() -> None:
                 rows[column] = rng.permutation(rows[column].to_numpy())
             return rows
         read("conditioned on training phenotypes, each column shuffled", shuffled)
+    if layer is not None and ancestry is not None:
+        fitted = layer.trait_weight.detach().clone()
+        d = ancestry.dim
+        centred = fitted[:, -d:] - fitted[:, -d:].mean(-1, keepdim=True)
+        sizes = centred.abs().amax(-1)  # (m, d)
+        for percentile in (float(q) for q in args.thresholds.split(",")):
+            cut = float(torch.quantile(sizes.flatten().float(), percentile / 100))
+            with torch.no_grad():
+                layer.trait_weight[:, -d:] = fitted[:, -d:] * (sizes >= cut)[..., None]
+            read(f"ancestry terms below their {percentile:g}th percentile ({cut:.3f}) zeroed")
+            with torch.no_grad():
+                shrunk = (centred.abs() - cut).clamp(min=0)
+                layer.trait_weight[:, -d:] = torch.sign(centred) * shrunk
+            read(f"ancestry terms soft-thresholded by {cut:.3f}")
+        with torch.no_grad():
+            layer.trait_weight.copy_(fitted)
     if layer is not None:
         data = train.to(model.device_)
         traits = None if model.scaler_ is None else \
