@@ -41,7 +41,7 @@ import argparse
 
 import numpy as np
 import torch
-from genobench_plugins.coalescent import MsprimeCoalescent
+from genobench_plugins.coalescent import MsprimeCoalescent, population_frequencies
 from genobench_plugins.deep.checkpoints import closer_share
 
 from genobench import FitContext, kernels
@@ -111,27 +111,25 @@ def main() -> None:
     if suite.train.populations is not None and suite.reference.populations is not None:
         # frequencies alone: the same draw from the training split's per-population allele
         # frequencies and from those of real individuals no one trained on
+        # in the training split's proportions, as msprime draws them
+        sizes = coalescent._samples_for(n)
         for label, part in (("the training split", suite.train),
                             ("real unseen individuals", suite.reference)):
             print(f"  Binomial(2, p) from the per-population frequencies of {label}: "
-                  + shares(lambda part=part: population_frequency_draw(
-                      part, suite.train.populations, n, rng)))
+                  + shares(lambda part=part: population_frequency_draw(part, sizes, rng)))
 
 
-def population_frequency_draw(source, populations: np.ndarray, n: int,
+def population_frequency_draw(source, sizes: dict[str, int],
                               rng: np.random.Generator) -> np.ndarray:
-    """``n`` individuals (int8 (n, m)) in the proportions of ``populations`` (the training
-    split's labels), each SNP drawn Binomial(2, p) with p the allele frequency of the
-    individual's population in ``source`` (a data set with population labels)."""
-    names, counts = np.unique(populations, return_counts=True)
-    sizes = np.floor(n * counts / counts.sum()).astype(int)
-    sizes[np.argsort(-(n * counts / counts.sum() - sizes))[: n - sizes.sum()]] += 1
-    rows = []
-    for name, size in zip(names, sizes, strict=True):
-        p = source.dosages[source.populations == name].mean(0, dtype=np.float64) / 2
-        rows.append(rng.binomial(2, p, size=(size, p.size)))
-    return np.concatenate(rows).astype(np.int8)
-
+    """Individuals (int8 (sum of sizes, m)), ``sizes[name]`` of each population, each SNP
+    drawn Binomial(2, p) with p the allele frequency of the individual's population in
+    ``source`` (a data set with population labels;
+    :func:`genobench_plugins.coalescent.population_frequencies`)."""
+    names = list(sizes)
+    frequencies = population_frequencies(source.dosages, source.populations, names)  # (m, k)
+    return np.concatenate([rng.binomial(2, frequencies[:, column],
+                                        size=(sizes[name], frequencies.shape[0]))
+                           for column, name in enumerate(names)]).astype(np.int8)
 
 if __name__ == "__main__":
     main()

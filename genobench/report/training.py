@@ -78,6 +78,7 @@ def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]
     for record in records:
         if record.ok and record.training and not record.is_reference:
             by_generator.setdefault(record.generator, []).append(record)
+    references = _reference_rows(card)
     rows = []
     for generator, group in by_generator.items():
         reports = [r.training for r in group if "error" not in r.training]
@@ -86,7 +87,7 @@ def training_rows(records: list[JobRecord], card: dict, metrics: dict[str, dict]
                    **_summary(reports))
         if reports:
             row["why"] = _reasons(reports, card.get(generator) or {}, metrics, group,
-                                  _reference_rows(card))
+                                  references)
         rows.append(row)
     return rows
 
@@ -251,7 +252,7 @@ def _gate_reason(failed: dict[str, dict], gates: dict[str, dict], metrics: dict[
     individuals as training ones (the failing distance gates count the few that do not)."""
     named = []
     for name, gate in failed.items():
-        label = (metrics.get(name) or {}).get("label", name)
+        label = _label(metrics, name)
         value, threshold = gate.get("value"), gate.get("threshold")
         named.append(f"{label} ({value:.3f}, limit {threshold:.3f})"
                      if value is not None and threshold is not None else label)
@@ -300,11 +301,15 @@ def _reference_reading(failed: dict[str, dict], metrics: dict[str, dict],
             gate = gates.get(name) or {}
             if _number(gate.get("value")):
                 verdict = {True: "passes", False: "fails"}.get(gate.get("passed"), "not judged")
-                label = (metrics.get(name) or {}).get("label", name)
-                values.append(f"{label} {gate['value']:.3f} ({verdict})")
+                values.append(f"{_label(metrics, name)} {gate['value']:.3f} ({verdict})")
         if values:
             readings.append(f"{generator}: " + ", ".join(values))
     return "; reference rows on the same gates: " + "; ".join(readings) if readings else ""
+
+
+def _label(metrics: dict[str, dict], name: str) -> str:
+    """A metric's label from the glossary, else its name."""
+    return (metrics.get(name) or {}).get("label", name)
 
 
 def _leak_source(what: str, auc: float) -> str:
