@@ -130,20 +130,18 @@ def main() -> None:
         with torch.no_grad():
             layer.trait_weight.copy_(fitted)
     if layer is not None:
+        # refit as fitting does under the option ld_penalty (:meth:`_fit_local_ld`), from zero
         data = train.to(model.device_)
         traits = None if model.scaler_ is None else \
             torch.as_tensor(model.train_phenotypes_, device=model.device_)
         conds = model._with_ancestry(traits, data)
-        base = model.generator_.head.bias.reshape(-1, 3)
         for penalty in (float(p) for p in args.penalties.split(",")):
             with torch.no_grad():
                 layer.weight.zero_()
                 layer.trait_weight.zero_()
-            layer.requires_grad_(True)
-            layer.pretrain(data, base, conds, penalty=penalty, seconds=20.0)
-            layer.requires_grad_(False)
+            model.config_["ld_penalty"] = penalty
+            model._fit_local_ld(data, model.generator_.head.bias.reshape(-1, 3), conds)
             read(f"layer refitted with prior ld_penalty {penalty:g}")
-
 
 if __name__ == "__main__":
     main()
