@@ -9,7 +9,7 @@ and with one part taken out at a time:
 - the ancestry coordinates drawn for new individuals, replaced by real unseen individuals'
   (the validation split's, encoded) or by 0;
 - the local-LD layer's condition terms (per-SNP log-odds linear in the ancestry coordinates
-  and phenotypes), or its lag terms;
+  and phenotypes), its phenotype terms alone, or its lag terms;
 - the phenotypes conditioned on (a conditional model): rows of the validation split, or the
   training rows with each column shuffled, in place of the training rows the harness draws;
 - the layer's ancestry terms smaller than a percentile of their sizes (``--thresholds``; size:
@@ -52,11 +52,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--penalties", default="10,30")
     parser.add_argument("--thresholds", default="25,50,75")
+    parser.add_argument("--trait-snps", default=None,
+                        help="the WGAN-GP's option trait_snps (default: its own, auto)")
     args = parser.parse_args()
     suite = materialize(load_spec(args.suite))
     train, validation, test = (torch.as_tensor(part.dosages)
                                for part in (suite.train, suite.validation, suite.test))
-    model = get_generator(args.model)()
+    model = get_generator(args.model)(
+        **({} if args.trait_snps is None else {"trait_snps": args.trait_snps}))
     model.fit(suite.train, seed=args.seed, context=FitContext(
         validation=suite.validation, source=suite.source, suite=suite.name,
         profile="standard", device="cpu"))
@@ -102,6 +105,13 @@ def main() -> None:
         read("layer without its lag terms")
         with torch.no_grad():
             layer.weight.copy_(lags)
+        traits = layer.trait_weight.shape[1] - (0 if ancestry is None else ancestry.dim)
+        if traits:
+            with torch.no_grad():
+                layer.trait_weight[:, :traits] = 0
+            read("layer without its phenotype terms (ancestry terms kept)")
+            with torch.no_grad():
+                layer.trait_weight.copy_(conditions)
     if conditional:
         read("conditioned on the validation split's phenotypes", lambda draw: (
             suite.validation.phenotypes.sample(n, replace=n > suite.validation.n_samples,
@@ -118,7 +128,7 @@ def main() -> None:
         d = ancestry.dim
         centred = fitted[:, -d:] - fitted[:, -d:].mean(-1, keepdim=True)
         sizes = centred.abs().amax(-1)  # (m, d)
-        for percentile in (float(q) for q in args.thresholds.split(",")):
+        for percentile in (float(q) for q in args.thresholds.split(",") if q):
             cut = float(torch.quantile(sizes.flatten().float(), percentile / 100))
             with torch.no_grad():
                 layer.trait_weight[:, -d:] = fitted[:, -d:] * (sizes >= cut)[..., None]
@@ -135,13 +145,14 @@ def main() -> None:
         traits = None if model.scaler_ is None else \
             torch.as_tensor(model.train_phenotypes_, device=model.device_)
         conds = model._with_ancestry(traits, data)
-        for penalty in (float(p) for p in args.penalties.split(",")):
+        for penalty in (float(p) for p in args.penalties.split(",") if p):
             with torch.no_grad():
                 layer.weight.zero_()
                 layer.trait_weight.zero_()
             model.config_["ld_penalty"] = penalty
             model._fit_local_ld(data, model.generator_.head.bias.reshape(-1, 3), conds)
             read(f"layer refitted with prior ld_penalty {penalty:g}")
+
 
 if __name__ == "__main__":
     main()

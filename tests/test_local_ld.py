@@ -170,3 +170,51 @@ def test_auto_lags_follow_the_extent_of_ld():
     assert ld_extent_lags(short) == AUTO_LAGS[0]
     assert ld_extent_lags(long) == AUTO_LAGS[-1]
     assert ld_extent_lags(short) < ld_extent_lags(_ar_genotypes(0.85)) <= ld_extent_lags(long)
+
+
+def _trait_panel(n: int, m: int, associated: int, seed: int):
+    """``n`` individuals x ``m`` SNPs whose first ``associated`` SNPs' alleles track one
+    standardised phenotype (log-odds 0.8 per standard deviation); the rest do not."""
+    generator = torch.Generator().manual_seed(seed)
+    phenotype = torch.randn(n, 1, generator=generator)
+    p = torch.full((n, m), 0.4)
+    p[:, :associated] = torch.sigmoid(-0.4 + 0.8 * phenotype)
+    x = torch.binomial(torch.full_like(p, 2.0), p, generator=generator).to(torch.int8)
+    return x, phenotype
+
+
+def _selected(x, phenotype, levels=(0.0, 1e-4, 1e-2, 1.0)):
+    layer = LocalLD(x.shape[1], 1, cond_dim=1)
+    base = torch.log(torch.stack([(x == g).float().mean(0) for g in range(3)], 1) + 1e-3)
+    layer.pretrain(x, base, torch.zeros_like(phenotype))  # the other terms, no phenotype
+    return layer, layer.select_trait_terms(x, base, phenotype, 1, levels)
+
+
+def test_phenotype_terms_are_kept_at_associated_snps_only():
+    x, phenotype = _trait_panel(600, 60, 6, seed=8)
+    layer, chosen = _selected(x, phenotype)
+    kept = layer.trait_weight[:, 0].abs().sum(1) > 0
+    assert 0 < chosen["level"] < 1 and chosen["snps"] == int(kept.sum())
+    assert kept[:6].all() and kept[6:].sum() <= 3
+    effect = layer.trait_weight[:6, 0, 2] - layer.trait_weight[:6, 0, 0]
+    assert (effect > 0.8).all()  # log-odds of 2 over 0 per standard deviation: about 1.6
+    assert chosen["held_out_r"]["0"] == 0.0 and chosen["held_out_r"]["0.0001"] > 0.3
+
+
+@pytest.mark.parametrize("seed", [9, 15, 16])  # where one standard error kept every term
+def test_without_association_no_phenotype_terms_are_kept(seed):
+    x, phenotype = _trait_panel(400, 60, 0, seed=seed)
+    layer, chosen = _selected(x, phenotype)
+    assert chosen["level"] == 0.0 and chosen["snps"] == 0
+    assert not layer.trait_weight.any()
+
+
+def test_the_score_test_holds_its_level_on_null_snps():
+    from genobench_plugins.deep.local_ld import _tested_terms
+
+    x, phenotype = _trait_panel(300, 2000, 0, seed=10)
+    base = torch.log(torch.stack([(x == g).float().mean(0) for g in range(3)], 1))
+    offset = base[:, None, :].expand(-1, 300, -1).contiguous()
+    _, p = _tested_terms(offset, x.long().T.contiguous(), phenotype, penalty=1.0)
+    assert 0.03 < float((p < 0.05).double().mean()) < 0.07
+    assert 0.005 < float((p < 0.01).double().mean()) < 0.02

@@ -151,7 +151,8 @@ class DiffusionGenerator(TorchGenerator):
     DEFAULTS = dict(variance=0.9, max_components=2, steps=1000, beta_start=1e-4,
                     beta_end=0.02, hidden=None, blocks=3, time_dim=128, epochs=1000,
                     batch_size=64, noise_draws=1, lr=1e-3, ema=0.995, conditional=True,
-                    eval_every=100, local_ld=16, ld_penalty=1.0, temperature=0.9)
+                    eval_every=100, local_ld=16, ld_penalty=1.0, trait_snps="auto",
+                    temperature=0.9)
     PROFILES = {
         "quick": dict(steps=500, epochs=150, eval_every=75),
         # Checkpoints are not chosen on the validation leakage signals (the other models'

@@ -360,7 +360,7 @@ class WGANGPGenerator(_GumbelAdversarial):
                     latent_dim=128, generator_hidden=None, critic_hidden=None, max_width=512,
                     tau_start=1.0, tau_end=0.1, straight_through=False, decode="sample",
                     critic_norm="layer", conditional=True, eval_every=10, local_ld=16,
-                    ld_penalty=1.0, temperature=0.9, ancestry=2)
+                    ld_penalty=1.0, trait_snps="auto", temperature=0.9, ancestry=2)
     PROFILES = {
         "quick": dict(epochs=30, batch_size=32, max_width=384, eval_every=5),
         "standard": dict(validate_first=True),

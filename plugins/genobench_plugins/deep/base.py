@@ -53,6 +53,10 @@ TEMPERATURE_KEYS = ("temperature", "precision", "recall", "diversity", "correlat
 #: the networks no epoch.
 LOCAL_LD_SHARE = 0.2
 
+#: Significance levels tried for the local-LD layer's phenotype terms under ``trait_snps =
+#: "auto"`` (:meth:`TorchGenerator._fit_local_ld`): 0 keeps none, 1 every SNP's.
+TRAIT_LEVELS = (0.0, 1e-4, 1e-3, 1e-2, 0.05, 1.0)
+
 #: Share of the wall-clock cap (``max_seconds``) choosing the sampling temperature may take
 #: after training (:func:`~.temperature.choose_temperature`; the candidates nearest the
 #: ``temperature`` option are tried first).
@@ -183,7 +187,8 @@ class TorchGenerator(genobench.Generator):
             leak_sources = self._leak_sources(train)
             temperature = self._choose_temperature()
         self.training_ = {**log.as_dict(), "throughput": throughput,
-                          "leak_sources": leak_sources, "temperature": temperature}
+                          "leak_sources": leak_sources, "temperature": temperature,
+                          "trait_terms": getattr(self, "trait_terms_", None)}
         self._validation = None
 
     def fit_report(self) -> dict | None:
@@ -212,6 +217,7 @@ class TorchGenerator(genobench.Generator):
             calibration_flop_s=throughput.get("calibration_flop_s"),
             flops_fraction=throughput.get("fraction"), validations=validations,
             leak_sources=training.get("leak_sources") or {},
+            trait_terms=training.get("trait_terms"),
             temperature=config.get("temperature"),
             temperatures=[{key: entry[key] for key in TEMPERATURE_KEYS}
                           for entry in (training.get("temperature") or {}).get("candidates",
@@ -295,13 +301,32 @@ class TorchGenerator(genobench.Generator):
                       conds: torch.Tensor | None = None) -> None:
         """Fit the layer to the training ``dosages`` on top of ``base_logits`` (m, 3) or
         (n, m, 3) (:meth:`LocalLD.pretrain`, prior ``ld_penalty``; at most about
-        :data:`LOCAL_LD_SHARE` of ``max_seconds``), then keep it fixed."""
+        :data:`LOCAL_LD_SHARE` of ``max_seconds``), then keep it fixed.
+
+        ``conds`` (n, c) are the condition rows, phenotypes first (the models' layout). The
+        option ``trait_snps`` says at which SNPs the layer keeps phenotype terms: "all"
+        (fitted with the other terms), a significance level, or "auto", the level of
+        :data:`TRAIT_LEVELS` that predicts held-out training individuals best
+        (:meth:`LocalLD.select_trait_terms`, recorded in ``trait_terms_``).
+        """
+        self.trait_terms_ = None
         if self.local_ld_ is None:
             return
         cap = self.config_.get("max_seconds")
-        self.local_ld_.pretrain(dosages, base_logits, conds,
-                                penalty=float(self.config_.get("ld_penalty", 1.0)),
+        penalty = float(self.config_.get("ld_penalty", 1.0))
+        traits = 0 if conds is None or self.scaler_ is None else len(self.scaler_.names)
+        option = self.config_.get("trait_snps") or "all"
+        tested = traits > 0 and option != "all"
+        others = conds
+        if tested:  # the other terms first, without the phenotypes
+            others = conds.clone()
+            others[:, :traits] = 0
+        self.local_ld_.pretrain(dosages, base_logits, others, penalty=penalty,
                                 seconds=LOCAL_LD_SHARE * float(cap) if cap else None)
+        if tested:
+            levels = TRAIT_LEVELS if option == "auto" else (float(option),)
+            self.trait_terms_ = self.local_ld_.select_trait_terms(
+                dosages, base_logits, conds, traits, levels, penalty=penalty)
         self.local_ld_.requires_grad_(False)
 
     def _with_local_ld(self, modules: dict[str, nn.Module]) -> dict[str, nn.Module]:
