@@ -18,8 +18,8 @@ training never saw:
   two do not differ by :data:`RESOLVES` counts for nothing, as a metric that does not resolve
   counts for nothing on the scorecard;
 - LD: the correlation score (clipped at 0);
-- leakage: the validation membership AUC and privacy loss over their checkpoint allowances
-  (:func:`~.checkpoints.privacy_scores`), and the share of drawn individuals with a second-degree
+- leakage: the validation membership AUC, privacy loss and closer-than-holdout share over
+  their checkpoint allowances (:func:`~.checkpoints.privacy_scores`), and the share of drawn individuals with a second-degree
   or closer relative (KING-robust kinship) in training over the validation individuals' own
   share plus :data:`RELATIVES_ALLOWANCE`, each excess weighted by
   :data:`~.checkpoints.PRIVACY_WEIGHT`.
