@@ -438,6 +438,14 @@ def test_fit_report_is_plain_json_with_every_validation(fitted, name):
              "diffusion": {"distance to the training PCA's subspace", "denoising error"}}
     assert set(report["leak_sources"]) == parts[name]
     assert all(0 <= auc <= 1 for auc in report["leak_sources"].values())
+    terms = report["trait_terms"]
+    if name in ("wgan_gp", "diffusion"):  # phenotype terms only where they pass a test
+        layer = fitted[name].local_ld_.trait_weight[:, 0]
+        assert 0 < terms["level"] < 1 and 0 < terms["snps"] < N_SNPS // 4
+        assert terms["snps"] == int((layer.abs().sum(1) > 0).sum()) and layer[CAUSAL].any()
+        assert terms["held_out_r"][f"{terms['level']:g}"] > 0.5
+    else:
+        assert terms is None
 
 
 def test_a_memorising_model_part_is_named_as_a_leak_source(train, validation):

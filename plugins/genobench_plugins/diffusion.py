@@ -112,6 +112,9 @@ class DiffusionGenerator(TorchGenerator):
       SNP is drawn, SNP after SNP, from the Binomial(2, dosage / 2) of the decoded dosage
       plus the lag terms of :class:`~.deep.local_ld.LocalLD`, fitted to the training split
       on top of each training individual's own decoded PCs before the diffusion trains.
+      ``trait_snps`` "auto": the layer keeps phenotype terms only at SNPs that pass a test, at
+      the level whose terms predict held-out training individuals' phenotypes ("all": every
+      SNP; :meth:`~.deep.local_ld.LocalLD.select_trait_terms`).
     - ``steps`` 1000 (quick 500, paper 1200): diffusion steps T; ``beta_start`` 1e-4,
       ``beta_end`` 0.02 (linear schedule).
     - ``hidden``: noise-predictor width, default the power of two nearest 2 x PCs within

@@ -19,9 +19,9 @@ training never saw:
   counts for nothing on the scorecard;
 - LD: the correlation score (clipped at 0);
 - leakage: the validation membership AUC, privacy loss and closer-than-holdout share over
-  their checkpoint allowances (:func:`~.checkpoints.privacy_scores`), and the share of drawn individuals with a second-degree
-  or closer relative (KING-robust kinship) in training over the validation individuals' own
-  share plus :data:`RELATIVES_ALLOWANCE`, each excess weighted by
+  their checkpoint allowances (:func:`~.checkpoints.privacy_scores`), and the share of drawn
+  individuals with a second-degree or closer relative (KING-robust kinship) in training over
+  the validation individuals' own share plus :data:`RELATIVES_ALLOWANCE`, each excess weighted by
   :data:`~.checkpoints.PRIVACY_WEIGHT`.
 
 Every candidate is drawn with the same random seed, so the scores differ by the temperature.
