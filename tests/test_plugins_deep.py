@@ -127,6 +127,13 @@ def test_unknown_option_is_one_clear_error():
         VAEGenerator(epoch_count=3)
 
 
+@pytest.mark.parametrize("level", ["some", 1.5, -0.1, True])
+def test_a_bad_trait_snps_level_is_one_clear_error(level):
+    with pytest.raises(GeneratorError, match="trait_snps must be 'all', 'auto' or a "):
+        WGANGPGenerator(trait_snps=level)
+    WGANGPGenerator(trait_snps=0.01), DiffusionGenerator(trait_snps="all")  # valid ones
+
+
 def test_profiles_scale_training():
     for cls in CLASSES.values():
         quick, paper = cls.hyperparameters("quick"), cls.hyperparameters("paper")

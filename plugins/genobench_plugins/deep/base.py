@@ -130,6 +130,11 @@ class TorchGenerator(genobench.Generator):
         if lags != "auto" and (isinstance(lags, bool) or not isinstance(lags, int) or lags < 0):
             raise GeneratorError(f"{self.name}: local_ld must be a number of lags (0: none) or "
                                  f"'auto', not {lags!r}")
+        level = options.get("trait_snps", "auto")
+        if level not in ("all", "auto") and (isinstance(level, bool) or not isinstance(
+                level, (int, float)) or not 0 <= level <= 1):
+            raise GeneratorError(f"{self.name}: trait_snps must be 'all', 'auto' or a "
+                                 f"significance level in [0, 1], not {level!r}")
         if options.get("selection", "f1+correlation") not in SELECTIONS:
             raise GeneratorError(f"{self.name}: selection must be one of "
                                  f"{', '.join(SELECTIONS)}, not {options['selection']!r}")
@@ -305,9 +310,9 @@ class TorchGenerator(genobench.Generator):
 
         ``conds`` (n, c) are the condition rows, phenotypes first (the models' layout). The
         option ``trait_snps`` says at which SNPs the layer keeps phenotype terms: "all"
-        (fitted with the other terms), a significance level, or "auto", the level of
-        :data:`TRAIT_LEVELS` that predicts held-out training individuals best
-        (:meth:`LocalLD.select_trait_terms`, recorded in ``trait_terms_``).
+        (fitted with the other terms), those passing a significance level, or "auto", the
+        level of :data:`TRAIT_LEVELS` whose terms best predict held-out training individuals'
+        phenotypes (:meth:`LocalLD.select_trait_terms`, recorded in ``trait_terms_``).
         """
         self.trait_terms_ = None
         if self.local_ld_ is None:
