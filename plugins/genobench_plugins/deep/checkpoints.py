@@ -123,9 +123,9 @@ def closer_share(train, validation, synthetic, *, device="cpu") -> float:
 #: difference of two adversarial accuracies, about 0.5 / sqrt(n) = 0.045), and half the
 #: leaderboard gates' tolerances (0.07, 0.1). The closer-than-holdout share (ratio form, about 0
 #: for typical individuals: benchmarks/closer_gate_typicality.py) likewise at half the gate's
-#: tolerance (0.05): on human_chr22 the temperature choice had kept 0.85 where the validation
-#: share read up to 0.125, and the test split's share rose with it (docs/performance.md,
-#: "Quality of the deep models").
+#: tolerance (0.05): on human_chr22 the temperature choice had kept candidates whose validation
+#: share read 0.058-0.075, and the diffusion model's test split share was 0.058-0.067 where it
+#: kept 0.85 against 0.033 at 0.9 (docs/performance.md, "What closed the gap").
 PRIVACY_ALLOWANCE = dict(membership=0.53, privacy_loss=0.05, closer=0.025)
 
 #: Weight of the excess leakage subtracted from the selection score: a checkpoint whose
