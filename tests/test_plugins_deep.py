@@ -550,6 +550,18 @@ def test_the_first_epochs_weights_can_be_kept():
                    for p in ("quick", "paper"))
 
 
+def test_validations_start_at_validate_from():
+    net = torch.nn.Linear(2, 2)
+    scores = iter([0.9, 0.5, 0.6, 0.4, 0.3])
+    log = train_loop(epochs=5, run_epoch=lambda epoch: {"loss": 1.0}, modules={"net": net},
+                     validate=lambda: {"score": next(scores)}, validate_from=2)
+    assert [entry["epoch"] for entry in log.history if "score" in entry] == [2, 3, 4, 5]
+    assert log.best_epoch == 2
+    # the VAE's standard profile validates every epoch but its barely trained first one
+    assert {key: VAEGenerator.hyperparameters("standard")[key]
+            for key in ("eval_every", "validate_from")} == {"eval_every": 1, "validate_from": 2}
+
+
 def test_standard_profile_stops_on_validation_with_a_wall_clock_cap(train, validation):
     standard = VAEGenerator.hyperparameters("standard")
     assert standard["patience"] and standard["max_seconds"]

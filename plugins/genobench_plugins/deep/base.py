@@ -91,7 +91,8 @@ class TorchGenerator(genobench.Generator):
     ``generate_batch`` (rows per generation batch, bounds memory), ``threads`` (intra-op CPU
     threads; the quick profile uses 1), ``validate_first`` (also validate after the first
     epoch, so the starting weights compete with the trained ones; the GANs' standard
-    profile), ``temperatures`` (None, or candidate sampling
+    profile), ``validate_from`` (the first epoch the ``eval_every`` schedule validates; the
+    VAE's standard profile: 2), ``temperatures`` (None, or candidate sampling
     temperatures: after training, the one whose draws score best on the validation split
     replaces ``temperature``, :func:`~.temperature.choose_temperature`; the standard profile
     tries :data:`~.temperature.TEMPERATURES`, training's validations draw at ``temperature``).
@@ -101,7 +102,8 @@ class TorchGenerator(genobench.Generator):
     PROFILES: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "paper": {}}
     COMMON = dict(selection="f1+correlation", patience=None, max_seconds=None,
                   precision="float32", validation_size=1000, knn_k=None, device="auto",
-                  generate_batch=2048, threads=None, temperatures=None, validate_first=False)
+                  generate_batch=2048, threads=None, temperatures=None, validate_first=False,
+                  validate_from=1)
     #: What the standard profile adds for every model: stop when the validation score has not
     #: improved for ``patience`` validations (the paper kept the checkpoint where k-NN F1 stops
     #: improving), and in any case after ``max_seconds`` of wall clock; score checkpoints with
@@ -261,7 +263,8 @@ class TorchGenerator(genobench.Generator):
                           eval_every=int(config["eval_every"]), time_limit=time_limit,
                           started=started, progress=progress, patience=config["patience"],
                           max_seconds=config["max_seconds"],
-                          validate_first=bool(config.get("validate_first")))
+                          validate_first=bool(config.get("validate_first")),
+                          validate_from=int(config.get("validate_from") or 1))
 
     def generate(self, n: int, *, seed: int, phenotypes: np.ndarray | None = None) -> np.ndarray:
         if not hasattr(self, "config_"):

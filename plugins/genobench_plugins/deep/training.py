@@ -56,7 +56,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
                validate: Callable[[], dict] | None = None, eval_every: int = 1,
                time_limit: float | None = None, started: float | None = None,
                progress: Callable[..., None] | None = None, patience: int | None = None,
-               max_seconds: float | None = None, validate_first: bool = False) -> TrainingLog:
+               max_seconds: float | None = None, validate_first: bool = False,
+               validate_from: int = 1) -> TrainingLog:
     """Train for ``epochs``, keep the weights with the best validation score, stop on time.
 
     :param run_epoch: ``run_epoch(epoch)`` (0-based) trains one epoch, returns {loss: float}.
@@ -73,6 +74,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
         reason says which of the two ended training.
     :param validate_first: also validate after the first epoch, so that the weights training
         started from (one epoch in) compete with the trained ones.
+    :param validate_from: the first epoch (1-based) whose weights the ``eval_every`` schedule
+        validates; the last epoch and ``validate_first`` are validated whatever it says.
     """
     started = time.monotonic() if started is None else started
     reason = "time_limit"
@@ -108,8 +111,9 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
             losses = run_epoch(epoch)
         epoch_seconds.append(time.monotonic() - t0)
         record = {"epoch": epoch + 1, **{k: float(v) for k, v in losses.items()}}
-        due = validate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs
-                                        or (validate_first and epoch == 0))
+        due = validate is not None and (
+            ((epoch + 1) % eval_every == 0 and epoch + 1 >= validate_from)
+            or epoch + 1 == epochs or (validate_first and epoch == 0))
         if due:
             evaluate(epoch, record)
         record["seconds"] = round(time.monotonic() - started, 3)
@@ -122,7 +126,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
             break
         if time_limit is not None and epoch + 1 < epochs:
             elapsed = time.monotonic() - started
-            next_due = validate is not None and (epoch + 2) % eval_every == 0
+            next_due = validate is not None and (epoch + 2) % eval_every == 0 \
+                and epoch + 2 >= validate_from
             needed = float(np.mean(epoch_seconds[-5:])) + (eval_seconds if next_due else 0.0)
             if elapsed + needed > time_limit:
                 log.stopped = reason
