@@ -22,7 +22,7 @@ from genobench.metrics.privacy import membership_auc
 
 from .checkpoints import SELECTIONS, checkpoint_scores
 from .genotypes import dosages_from_logits
-from .local_ld import LocalLD, ld_extent_lags
+from .local_ld import LocalLD, ld_extent_lags, without_traits
 from .phenotypes import PhenotypeScaler
 from .runtime import (
     child_seeds,
@@ -325,10 +325,8 @@ class TorchGenerator(genobench.Generator):
         traits = 0 if conds is None or self.scaler_ is None else len(self.scaler_.names)
         option = self.config_.get("trait_snps") or "all"
         tested = traits > 0 and option != "all"
-        others = conds
-        if tested:  # the other terms first, without the phenotypes
-            others = conds.clone()
-            others[:, :traits] = 0
+        # the other terms first, without the phenotypes
+        others = without_traits(conds, traits) if tested else conds
         self.local_ld_.pretrain(dosages, base_logits, others, penalty=penalty,
                                 seconds=LOCAL_LD_SHARE * float(cap) if cap else None)
         if tested:

@@ -203,10 +203,11 @@ class LocalLD(nn.Module):
         levels = sorted(map(float, levels))
         scores = [torch.zeros(len(levels), fold.numel(), traits, dtype=torch.float64,
                               device=dosages.device) for fold in folds[::-1]]
+        features = cond[:, :traits].to(self.trait_weight.dtype)  # (n, traits)
+        others = without_traits(cond, traits)
         fitted = []  # per chunk: its SNPs, and terms and p-values from every individual
         for snps in self.chunks(n):
-            offset, target, features = self._trait_problem(dosages, base_logits, cond, traits,
-                                                           snps)
+            offset, target = self._trait_problem(dosages, base_logits, others, snps)
             fitted.append((snps, *_tested_terms(offset, target, features, penalty)))
             centred = (target - target.float().mean(1, keepdim=True)).double()  # (m, n)
             for (fit, score), total in zip((folds, folds[::-1]), scores, strict=True):
@@ -214,28 +215,27 @@ class LocalLD(nn.Module):
                                           penalty)
                 effect = (weight[:, :, 2] - weight[:, :, 0]).double()  # (m, traits)
                 for index, level in enumerate(levels):
-                    kept = ((p < level) | (level >= 1.0)).double()[:, None]
+                    kept = _passing(p, level).double()[:, None]
                     total[index] += centred[:, score].T @ (effect * kept)
         phenotypes = [features[fold].double() for fold in folds[::-1]]
-        held_out_r, spread = {}, {}
-        for index, level in enumerate(levels):
-            r = np.array([_pearson(total[index][:, c], y[:, c])
-                          for total, y in zip(scores, phenotypes, strict=True)
-                          for c in range(traits)])
-            held_out_r[level] = float(r.mean())
-            # the standard error of a Pearson r, (1 - r^2) / sqrt(n - 1), of their mean
-            spread[level] = float(np.mean((1 - r**2) / np.sqrt(n // 2 - 1)) / np.sqrt(r.size))
+        r = {level: np.array([_pearson(total[index][:, c], y[:, c])
+                              for total, y in zip(scores, phenotypes, strict=True)
+                              for c in range(traits)])
+             for index, level in enumerate(levels)}  # per fold and phenotype
+        held_out_r = {level: float(values.mean()) for level, values in r.items()}
         best = max(levels, key=lambda level: held_out_r[level])
+        # the standard error of a Pearson r, (1 - r^2) / sqrt(n - 1), of the best one's mean
+        spread = float(np.mean((1 - r[best]**2) / np.sqrt(n // 2 - 1)) / np.sqrt(r[best].size))
         # no terms unless the best predicts held-out phenotypes significantly; else the
         # one-standard-error rule (Hastie et al. 2009, 7.10): the fewest terms whose r is
         # within one standard error of the best
         chosen = 0.0
-        if held_out_r[best] > TRAIT_SIGNIFICANCE * spread[best]:
+        if held_out_r[best] > TRAIT_SIGNIFICANCE * spread:
             chosen = min(level for level in levels
-                         if held_out_r[level] >= held_out_r[best] - spread[best])
+                         if held_out_r[level] >= held_out_r[best] - spread)
         kept_snps = 0
         for snps, weight, p in fitted:
-            kept = (p < chosen) | (chosen >= 1.0)
+            kept = _passing(p, chosen)
             kept_snps += int(kept.sum())
             with torch.no_grad():
                 self.trait_weight[snps, :traits] = weight * kept[:, None, None]
@@ -243,15 +243,13 @@ class LocalLD(nn.Module):
                     held_out_r={f"{level:g}": value for level, value in held_out_r.items()})
 
     @torch.no_grad()
-    def _trait_problem(self, dosages, base_logits, cond, traits, snps):
-        """SNP-major logits without the phenotype terms (m, n, 3), genotypes (m, n) and the
-        phenotype columns (n, traits) for the SNPs ``snps``."""
-        others = cond.clone()
-        others[:, :traits] = 0
+    def _trait_problem(self, dosages, base_logits, others, snps):
+        """SNP-major logits without the phenotype terms (m, n, 3) and genotypes (m, n) for
+        the SNPs ``snps``; ``others``: the condition rows with the phenotypes zeroed
+        (:func:`without_traits`)."""
         base = base_logits[snps][None] if base_logits.dim() == 2 else base_logits[:, snps]
         offset = (base + self.context(dosages, snps, others)).transpose(0, 1).contiguous()
-        return (offset.float(), dosages[:, snps].long().T.contiguous(),
-                cond[:, :traits].to(self.trait_weight.dtype))
+        return offset.float(), dosages[:, snps].long().T.contiguous()
 
     @torch.no_grad()
     def sample(self, logits: torch.Tensor, cond: torch.Tensor | None = None, *,
@@ -280,6 +278,19 @@ class LocalLD(nn.Module):
                 current = current + weight[j, rows[:usable], previous].sum(1)
             out[:, j] = (current * scale + noise[:, j]).argmax(1)
         return out.to(torch.int8)
+
+
+def without_traits(cond: torch.Tensor, traits: int) -> torch.Tensor:
+    """Condition rows ``cond`` (n, c) with their first ``traits`` columns, the phenotypes,
+    zeroed: what the layer's other condition terms (ancestry) are fitted and read with."""
+    others = cond.clone()
+    others[:, :traits] = 0
+    return others
+
+
+def _passing(p: torch.Tensor, level: float) -> torch.Tensor:
+    """SNPs (m,) whose p-values ``p`` pass ``level``; every SNP at a level of 1."""
+    return (p < level) | (level >= 1.0)
 
 
 def _pearson(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -87,6 +87,10 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
     eval_seconds = 0.0
     last_validated = -1
 
+    def scheduled(number: int) -> bool:
+        """Whether the ``eval_every`` schedule validates epoch ``number`` (1-based)."""
+        return number % eval_every == 0 and number >= validate_from
+
     def evaluate(epoch: int, record: dict) -> None:
         nonlocal best_state, best_score, stale, eval_seconds, last_validated
         t0 = time.monotonic()
@@ -111,9 +115,8 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
             losses = run_epoch(epoch)
         epoch_seconds.append(time.monotonic() - t0)
         record = {"epoch": epoch + 1, **{k: float(v) for k, v in losses.items()}}
-        due = validate is not None and (
-            ((epoch + 1) % eval_every == 0 and epoch + 1 >= validate_from)
-            or epoch + 1 == epochs or (validate_first and epoch == 0))
+        due = validate is not None and (scheduled(epoch + 1) or epoch + 1 == epochs
+                                        or (validate_first and epoch == 0))
         if due:
             evaluate(epoch, record)
         record["seconds"] = round(time.monotonic() - started, 3)
@@ -126,8 +129,7 @@ def train_loop(*, epochs: int, run_epoch: Callable[[int], dict], modules: dict[s
             break
         if time_limit is not None and epoch + 1 < epochs:
             elapsed = time.monotonic() - started
-            next_due = validate is not None and (epoch + 2) % eval_every == 0 \
-                and epoch + 2 >= validate_from
+            next_due = validate is not None and scheduled(epoch + 2)
             needed = float(np.mean(epoch_seconds[-5:])) + (eval_seconds if next_due else 0.0)
             if elapsed + needed > time_limit:
                 log.stopped = reason
